@@ -1,0 +1,18 @@
+#pragma once
+// Operational endpoints: liveness, readiness, Prometheus metrics and the
+// OpenAPI document.
+
+#include "api/admin_api.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "storage/database.hpp"
+
+namespace winston::api {
+
+void register_system_routes(http::Router& router, storage::Database& db, const http::Metrics& metrics,
+                            const AdminAuth& auth);
+
+/// The OpenAPI 3 document of the admin API (kept true by a test).
+std::string_view openapi_document();
+
+}  // namespace winston::api

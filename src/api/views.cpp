@@ -1,0 +1,38 @@
+#include "api/views.hpp"
+
+#include <boost/json.hpp>
+
+namespace winston::api {
+namespace json = boost::json;
+
+json::value tenant_json(const Tenant& t) {
+  return {{"id", t.id},
+          {"slug", t.slug},
+          {"name", t.name},
+          {"email", t.email},
+          {"website_url", t.website_url},
+          {"industry", t.industry ? json::value(*t.industry) : json::value(nullptr)},
+          {"tier", t.tier},
+          {"status", to_string(t.status)},
+          {"system", t.is_system},
+          {"unlimited", t.unlimited},
+          {"balance_mc", t.balance_mc},
+          {"monthly_allotment_mc", t.monthly_allotment_mc},
+          {"refresh_at", t.refresh_at ? json::value(*t.refresh_at) : json::value(nullptr)},
+          {"created_at", t.created_at},
+          {"updated_at", t.updated_at}};
+}
+
+json::value ledger_json(const LedgerEntry& e) {
+  return {{"id", e.id},
+          {"tenant_id", e.tenant_id},
+          {"kind", to_string(e.kind)},
+          {"amount_mc", e.amount_mc},
+          {"balance_after_mc", e.balance_after_mc},
+          {"reason", e.reason},
+          {"request_id", e.request_id ? json::value(*e.request_id) : json::value(nullptr)},
+          {"actor", e.actor},
+          {"created_at", e.created_at}};
+}
+
+}  // namespace winston::api

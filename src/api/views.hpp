@@ -1,0 +1,15 @@
+#pragma once
+// JSON views of domain records, shared by the HTTP API and the CLI so both
+// print the same shape.
+
+#include <boost/json/value.hpp>
+
+#include "core/ledger.hpp"
+#include "core/tenant.hpp"
+
+namespace winston::api {
+
+boost::json::value tenant_json(const Tenant& t);
+boost::json::value ledger_json(const LedgerEntry& e);
+
+}  // namespace winston::api

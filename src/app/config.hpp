@@ -1,0 +1,38 @@
+#pragma once
+// Configuration: embedded defaults, then winston.toml (toml++), then the
+// environment (WINSTON_*), each overriding the one before.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/tenant.hpp"
+#include "http/server.hpp"
+
+namespace winston::app {
+
+struct Config {
+  std::string data_dir = "data";
+  std::string database_url;          // default: sqlite:<data_dir>/winston.db
+  std::size_t database_pool_size = 8;
+  std::string api_listen = "127.0.0.1";
+  std::uint16_t api_port = 8080;
+  std::size_t handler_threads = 4;
+  http::ServerOptions api_http;
+  std::string admin_token;           // secret: never logged
+  std::int64_t tokens_per_credit = 1000;
+  TierTable tiers = TierTable::defaults();
+  std::string log_level = "info";
+  std::string source;                // where the file came from, for logs
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const char*)>;
+std::optional<std::string> process_env(const char* name);
+
+/// Loads `file` (when given, or ./winston.toml when it exists) and applies
+/// the environment. Errors name the key and the file.
+Result<Config> load_config(const std::optional<std::string>& file, const EnvLookup& env = process_env);
+
+}  // namespace winston::app

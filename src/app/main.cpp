@@ -1,0 +1,178 @@
+// The winston executable: argument parsing and wiring only.
+
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <iostream>
+#include <unistd.h>
+#include <pwd.h>
+
+#include "api/views.hpp"
+#include "app/config.hpp"
+#include "app/runtime.hpp"
+#include "core/log.hpp"
+#include "services/tenant_service.hpp"
+#include "storage/migrations.hpp"
+
+namespace {
+using namespace winston;
+namespace json = boost::json;
+
+int fail(const Error& e) {
+  std::cerr << "winston: error: " << e.message;
+  if (!e.field.empty() && e.message.find(e.field) == std::string::npos) std::cerr << " (" << e.field << ")";
+  std::cerr << '\n';
+  switch (e.code) {
+    case ErrorCode::kNotFound: return 4;
+    case ErrorCode::kConflict: return 5;
+    case ErrorCode::kInvalidField:
+    case ErrorCode::kMalformed: return 2;
+    case ErrorCode::kUnavailable: return 3;
+    default: return 1;
+  }
+}
+
+void print(const json::value& v) { std::cout << json::serialize(v) << '\n'; }
+
+std::string cli_actor() {
+  const passwd* pw = getpwuid(geteuid());
+  return std::string("cli:") + (pw ? pw->pw_name : "unknown");
+}
+
+struct TenantArgs {
+  std::string id;
+  std::optional<std::string> name, email, website, industry, tier, slug, status, q;
+  std::int64_t limit = 50, offset = 0, amount_mc = 0;
+  std::string reason;
+  bool force = false;
+};
+
+// Runs one tenant subcommand against the service layer the API also uses.
+int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantService& svc) {
+  const services::Actor actor{cli_actor(), std::nullopt};
+  if (cmd == "create") {
+    services::NewTenant t{a.name.value_or(""), a.email.value_or(""), a.website.value_or(""), a.industry,
+                          a.tier.value_or("free"), a.slug};
+    auto r = svc.create(actor, t);
+    if (!r.ok()) return fail(r.error());
+    print(api::tenant_json(*r));
+  } else if (cmd == "list") {
+    auto r = svc.list({a.status, a.tier, a.q, a.limit, a.offset});
+    if (!r.ok()) return fail(r.error());
+    json::array items;
+    for (const auto& t : r->items) items.push_back(api::tenant_json(t));
+    print({{"data", items}, {"total", r->total}});
+  } else if (cmd == "show") {
+    auto r = svc.get(a.id);
+    if (!r.ok()) return fail(r.error());
+    print(api::tenant_json(*r));
+  } else if (cmd == "update") {
+    services::TenantPatch p{a.name, a.email, a.website, {}, a.tier, a.status};
+    if (a.industry) p.industry = a.industry->empty() ? std::optional<std::string>{} : a.industry;
+    auto r = svc.update(actor, a.id, p);
+    if (!r.ok()) return fail(r.error());
+    print(api::tenant_json(*r));
+  } else if (cmd == "delete") {
+    auto r = svc.remove(actor, a.id);
+    if (!r.ok()) return fail(r.error());
+    print({{"deleted", a.id}});
+  } else if (cmd == "credit") {
+    auto r = svc.adjust_credits(actor, a.id, {a.amount_mc, a.reason, a.force});
+    if (!r.ok()) return fail(r.error());
+    print(api::ledger_json(*r));
+  } else if (cmd == "ledger") {
+    auto r = svc.ledger(a.id, a.limit, a.offset);
+    if (!r.ok()) return fail(r.error());
+    json::array items;
+    for (const auto& e : r->items) items.push_back(api::ledger_json(e));
+    print({{"data", items}, {"total", r->total}});
+  }
+  return 0;
+}
+
+void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
+  tenant.require_subcommand(1);
+  auto* create = tenant.add_subcommand("create", "Create a tenant and grant its tier's monthly credits");
+  create->add_option("--name", a.name, "Business name")->required();
+  create->add_option("--email", a.email, "Owner email (unique)")->required();
+  create->add_option("--website", a.website, "Website URL (http or https)")->required();
+  create->add_option("--industry", a.industry, "Industry, e.g. cannabis-dispensary");
+  create->add_option("--tier", a.tier, "free|starter|pro|enterprise (default free)");
+  create->add_option("--slug", a.slug, "URL/container-safe name (default: derived from the name)");
+
+  auto* list = tenant.add_subcommand("list", "List tenants, newest first");
+  list->add_option("--status", a.status, "active|suspended");
+  list->add_option("--tier", a.tier, "Only this tier");
+  list->add_option("--q", a.q, "Name contains (case-insensitive)");
+  list->add_option("--limit", a.limit, "Page size 1-200")->capture_default_str();
+  list->add_option("--offset", a.offset, "Skip this many")->capture_default_str();
+
+  auto* show = tenant.add_subcommand("show", "Show one tenant with balance and refresh date");
+  auto* update = tenant.add_subcommand("update", "Change a tenant's fields");
+  update->add_option("--name", a.name);
+  update->add_option("--email", a.email);
+  update->add_option("--website", a.website);
+  update->add_option("--industry", a.industry, "Empty string clears it");
+  update->add_option("--tier", a.tier);
+  update->add_option("--status", a.status, "active|suspended");
+  auto* del = tenant.add_subcommand("delete", "Delete a tenant and everything it owns");
+  auto* credit = tenant.add_subcommand("credit", "Adjust a tenant's balance (ledger row + audit)");
+  credit->add_option("--amount-mc", a.amount_mc, "Milli-credits, negative to deduct (1 credit = 1000)")->required();
+  credit->add_option("--reason", a.reason, "Why (kept in the ledger)")->required();
+  credit->add_flag("--force", a.force, "Allow the balance to go below zero");
+  auto* ledger = tenant.add_subcommand("ledger", "Show a tenant's ledger, newest first");
+  ledger->add_option("--limit", a.limit)->capture_default_str();
+  ledger->add_option("--offset", a.offset)->capture_default_str();
+  for (auto* sub : {show, update, del, credit, ledger}) {
+    sub->add_option("id", a.id, "Tenant id or slug")->required();
+  }
+  for (auto* sub : {create, list, show, update, del, credit, ledger}) {
+    sub->callback([&chosen, sub] { chosen = sub->get_name(); });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Winston: the control plane for managed OpenClaw agents.\n"
+      "Configuration comes from winston.toml (or --config) and WINSTON_* environment variables;\n"
+      "with neither, `winston serve` runs on SQLite in ./data on 127.0.0.1:8080.",
+      "winston"};
+  app.require_subcommand(1);
+  std::optional<std::string> config_file;
+  app.add_option("-c,--config", config_file, "TOML configuration file (default: ./winston.toml if present)");
+
+  auto* serve = app.add_subcommand("serve", "Run everything in one process: migrate, then serve the admin API");
+  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
+  TenantArgs targs;
+  std::string tenant_cmd;
+  add_tenant_commands(*tenant, targs, tenant_cmd);
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto config = app::load_config(config_file);
+  if (!config.ok()) return fail(config.error());
+  // Operator commands print JSON on stdout; keep stderr for warnings and errors.
+  log::init(serve->parsed() ? log::parse_level(config->log_level) : log::Level::kWarn);
+
+  if (serve->parsed()) {
+    SystemClock clock;
+    auto rt = app::Runtime::create(*config, clock);
+    if (!rt.ok()) return fail(rt.error());
+    auto port = (*rt)->start();
+    if (!port.ok()) return fail(port.error());
+    (*rt)->wait_for_signal();
+    return 0;
+  }
+  auto db = app::open_database(*config);
+  if (!db.ok()) return fail(db.error());
+  if (migrate->parsed()) {
+    std::cout << "schema is at version " << storage::latest_schema_version() << '\n';
+    return 0;
+  }
+  SystemClock clock;
+  services::TenantService svc(**db, clock, config->tiers);
+  return run_tenant(tenant_cmd, targs, svc);
+}

@@ -1,0 +1,163 @@
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+
+namespace winston::http {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+bool valid_request_id(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+void parse_query(std::string_view target, RequestContext& ctx) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return;
+  for (const auto& p : url->params()) ctx.query.emplace(p.key, p.value);
+}
+
+}  // namespace
+
+struct Server::Session {
+  beast::tcp_stream stream;
+  bool busy = false;
+  explicit Session(tcp::socket s) : stream(std::move(s)) {}
+};
+
+Server::Server(net::io_context& ioc, net::thread_pool& handler_pool, const Router& router, Metrics& metrics,
+               ServerOptions options)
+    : ioc_(ioc), pool_(handler_pool), router_(router), metrics_(metrics), options_(std::move(options)), acceptor_(ioc) {}
+
+Result<std::uint16_t> Server::listen(const std::string& address, std::uint16_t port) {
+  boost::system::error_code ec;
+  const auto addr = net::ip::make_address(address, ec);
+  if (ec) return Error::invalid("listen", "invalid listen address '" + address + "'");
+  const tcp::endpoint ep{addr, port};
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Error::unavailable("cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+  }
+  return acceptor_.local_endpoint().port();
+}
+
+void Server::start() { net::co_spawn(ioc_, accept_loop(), net::detached); }
+
+void Server::shutdown() {
+  net::post(ioc_, [this] {
+    stopping_ = true;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    for (auto* s : sessions_) {
+      if (!s->busy) s->stream.socket().close(ec);  // idle keep-alive: nothing to lose
+    }
+  });
+}
+
+net::awaitable<void> Server::accept_loop() {
+  while (!stopping_) {
+    auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
+    if (ec) {
+      if (ec == net::error::operation_aborted || stopping_) break;
+      log::warn("http.accept_failed", {{"server", options_.name}, {"error", ec.message()}});
+      continue;
+    }
+    net::co_spawn(ioc_, run_session(std::move(socket)), net::detached);
+  }
+}
+
+net::awaitable<void> Server::run_session(tcp::socket socket) {
+  ++open_;
+  Session session(std::move(socket));
+  sessions_.insert(&session);
+  beast::flat_buffer buffer;
+  for (bool first = true; !stopping_; first = false) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(options_.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    session.stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read(session.stream, buffer, parser, kTuple);
+    if (ec) {
+      // Answer what we can name (too large, malformed); just close on timeouts and resets.
+      std::optional<Error> err;
+      if (ec == bhttp::error::body_limit) err = Error{ErrorCode::kPayloadTooLarge, "request body too large", {}};
+      else if (ec == bhttp::error::header_limit) err = Error{ErrorCode::kPayloadTooLarge, "request headers too large", {}};
+      else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() && ec != bhttp::error::end_of_stream &&
+               ec != bhttp::error::partial_message) {
+        err = Error::malformed("malformed HTTP request");
+      }
+      if (err) {
+        auto res = error_response(11, false, new_uuid_v7(SystemClock().now_ms()), *err);
+        session.stream.expires_after(options_.write_timeout);
+        co_await bhttp::async_write(session.stream, res, kTuple);
+      }
+      break;
+    }
+    session.busy = true;
+    Response res = co_await handle(parser.get());
+    const bool keep_alive = res.keep_alive() && !stopping_;
+    res.keep_alive(keep_alive);
+    session.stream.expires_after(options_.write_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(session.stream, res, kTuple);
+    session.busy = false;
+    if (wec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  session.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  session.stream.socket().close(ignored);
+  sessions_.erase(&session);
+  --open_;
+}
+
+net::awaitable<Response> Server::handle(const Request& req) {
+  const auto started = std::chrono::steady_clock::now();
+  RequestContext ctx{req, {}, {}, {}};
+  const auto given = req["X-Request-Id"];
+  ctx.request_id = valid_request_id(given) ? std::string(given) : new_uuid_v7(SystemClock().now_ms());
+  parse_query(req.target(), ctx);
+  std::string route;
+  // Hop to the blocking pool for the handler, then back to this I/O thread.
+  Response res = co_await net::co_spawn(
+      pool_,
+      [&]() -> net::awaitable<Response> {
+        try {
+          co_return router_.dispatch(ctx, route);
+        } catch (const std::exception& e) {
+          log::error("http.handler_exception", {{"request_id", ctx.request_id}, {"what", e.what()}});
+          co_return error_response(ctx, Error::internal("internal error"));
+        }
+      },
+      net::use_awaitable);
+  res.set("X-Request-Id", ctx.request_id);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.observe(route, std::string(req.method_string()), res.result_int(), seconds);
+  log::info("http.request", {{"server", options_.name},
+                             {"request_id", ctx.request_id},
+                             {"method", std::string(req.method_string())},
+                             {"route", route},
+                             {"status", res.result_int()},
+                             {"duration_ms", seconds * 1000.0}});
+  co_return res;
+}
+
+}  // namespace winston::http

@@ -1,0 +1,94 @@
+#pragma once
+// Tenant use cases shared by the admin API and the CLI: validation, slug
+// assignment, credit grants, adjustments and deletion, each in one
+// transaction together with its audit row.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/ledger.hpp"
+#include "core/tenant.hpp"
+#include "storage/database.hpp"
+#include "storage/tenant_repository.hpp"
+
+namespace winston::services {
+
+/// Who is acting, for audit rows and ledger entries.
+struct Actor {
+  std::string name;                       // "admin", "cli:root", ...
+  std::optional<std::string> request_id;  // the HTTP request id, when there is one
+};
+
+struct NewTenant {
+  std::string name;
+  std::string email;
+  std::string website_url;
+  std::optional<std::string> industry;
+  std::string tier = "free";
+  std::optional<std::string> slug;  // derived from the name when absent
+};
+
+struct TenantPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<std::string> website_url;
+  std::optional<std::optional<std::string>> industry;  // set, or clear with nullopt inside
+  std::optional<std::string> tier;
+  std::optional<std::string> status;
+};
+
+struct TenantFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> tier;
+  std::optional<std::string> q;  // case-insensitive substring of the name
+  std::int64_t limit = 50;
+  std::int64_t offset = 0;
+};
+
+struct CreditAdjustment {
+  MilliCredits amount_mc = 0;
+  std::string reason;
+  bool force = false;  // allow the balance to go below zero
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::int64_t total = 0;
+  std::int64_t limit = 0;
+  std::int64_t offset = 0;
+};
+
+inline constexpr std::int64_t kMaxPageSize = 200;
+
+class TenantService {
+ public:
+  TenantService(storage::Database& db, const Clock& clock, TierTable tiers)
+      : db_(db), clock_(clock), tiers_(std::move(tiers)) {}
+
+  Result<Tenant> create(const Actor& actor, const NewTenant& input);
+  Result<Tenant> get(std::string_view id_or_slug);
+  Result<Page<Tenant>> list(const TenantFilter& filter);
+  Result<Tenant> update(const Actor& actor, std::string_view id_or_slug, const TenantPatch& patch);
+  Result<LedgerEntry> adjust_credits(const Actor& actor, std::string_view id_or_slug, const CreditAdjustment& adj);
+  Result<Page<LedgerEntry>> ledger(std::string_view id_or_slug, std::int64_t limit, std::int64_t offset);
+  Status remove(const Actor& actor, std::string_view id_or_slug);
+
+  const TierTable& tiers() const { return tiers_; }
+
+ private:
+  Result<Tenant> create_once(const Actor& actor, const NewTenant& input, const Tenant& validated);
+  Result<Tenant> validate_new(const NewTenant& input) const;
+  Result<storage::TenantChanges> validate_patch(const TenantPatch& patch) const;
+
+  storage::Database& db_;
+  const Clock& clock_;
+  TierTable tiers_;
+};
+
+/// Checks limit/offset bounds shared by every paginated listing.
+Status validate_page(std::int64_t limit, std::int64_t offset);
+
+}  // namespace winston::services

@@ -1,0 +1,274 @@
+#include "storage/migrations.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace winston::storage {
+namespace {
+
+// Version 1: the whole initial schema. The DDL is shared by both backends
+// (BIGINT/TEXT/INTEGER, partial indexes and ON DELETE CASCADE mean the same
+// on both); only the updated_at triggers differ and are generated below.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  slug TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL UNIQUE,
+  website_url TEXT NOT NULL DEFAULT '',
+  industry TEXT,
+  tier TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+  is_system INTEGER NOT NULL DEFAULT 0 CHECK (is_system IN (0, 1)),
+  unlimited INTEGER NOT NULL DEFAULT 0 CHECK (unlimited IN (0, 1)),
+  balance_mc BIGINT NOT NULL DEFAULT 0,
+  monthly_allotment_mc BIGINT NOT NULL DEFAULT 0 CHECK (monthly_allotment_mc >= 0),
+  refresh_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX tenants_status_tier_idx ON tenants (status, tier);
+CREATE INDEX tenants_created_idx ON tenants (created_at, id);
+CREATE INDEX tenants_refresh_idx ON tenants (refresh_at) WHERE refresh_at IS NOT NULL;
+
+CREATE TABLE credit_ledger (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('grant', 'monthly_refresh', 'topup', 'adjustment', 'usage', 'refund')),
+  amount_mc BIGINT NOT NULL,
+  balance_after_mc BIGINT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  request_id TEXT,
+  actor TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX credit_ledger_tenant_idx ON credit_ledger (tenant_id, created_at, id);
+CREATE UNIQUE INDEX credit_ledger_request_uq ON credit_ledger (tenant_id, kind, request_id)
+  WHERE request_id IS NOT NULL;
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  name TEXT NOT NULL DEFAULT '',
+  prefix TEXT NOT NULL UNIQUE,
+  key_hash TEXT NOT NULL UNIQUE,
+  last_used_at BIGINT,
+  revoked_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX api_keys_tenant_idx ON api_keys (tenant_id);
+
+CREATE TABLE tenant_instances (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  backend TEXT NOT NULL CHECK (backend IN ('local', 'railway', 'kubernetes')),
+  desired_state TEXT NOT NULL DEFAULT 'running',
+  actual_state TEXT NOT NULL DEFAULT 'pending',
+  external_id TEXT,
+  url TEXT,
+  snapshot_version INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at BIGINT,
+  lease_owner TEXT,
+  lease_expires_at BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX tenant_instances_tenant_idx ON tenant_instances (tenant_id);
+CREATE INDEX tenant_instances_due_idx ON tenant_instances (next_attempt_at);
+
+CREATE TABLE config_snapshots (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  files TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, version)
+);
+
+CREATE TABLE credit_usage (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  request_id TEXT NOT NULL,
+  model TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  input_tokens BIGINT NOT NULL DEFAULT 0,
+  output_tokens BIGINT NOT NULL DEFAULT 0,
+  cache_creation_tokens BIGINT NOT NULL DEFAULT 0,
+  cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+  multiplier_milli BIGINT NOT NULL,
+  credits_mc BIGINT NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  upstream_status INTEGER,
+  latency_ms BIGINT,
+  ttfb_ms BIGINT,
+  created_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, request_id)
+);
+CREATE INDEX credit_usage_tenant_time_idx ON credit_usage (tenant_id, created_at);
+
+CREATE TABLE session_transcripts (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  session_id TEXT NOT NULL,
+  session_key TEXT,
+  channel TEXT,
+  seq BIGINT NOT NULL,
+  role TEXT,
+  content TEXT NOT NULL,
+  occurred_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, session_id, seq)
+);
+CREATE INDEX session_transcripts_occurred_idx ON session_transcripts (occurred_at);
+
+CREATE TABLE channel_health (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  channel TEXT NOT NULL,
+  account_id TEXT NOT NULL DEFAULT 'default',
+  status TEXT NOT NULL,
+  detail TEXT,
+  checked_at BIGINT NOT NULL,
+  changed_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, channel, account_id)
+);
+
+CREATE TABLE tenant_connectors (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  settings TEXT NOT NULL DEFAULT '{}',
+  credentials_enc TEXT,
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+
+CREATE TABLE audit_log (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT REFERENCES tenants (id) ON DELETE CASCADE,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '{}',
+  request_id TEXT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX audit_log_tenant_idx ON audit_log (tenant_id, created_at);
+CREATE INDEX audit_log_created_idx ON audit_log (created_at);
+
+INSERT INTO tenants (id, slug, name, email, tier, is_system, unlimited, created_at, updated_at)
+VALUES ('00000000-0000-7000-8000-000000000000', 'system', 'Winston system', 'system@winston.invalid',
+        'system', 1, 1, {now_ms}, {now_ms})
+ON CONFLICT (id) DO NOTHING;
+)sql";
+
+constexpr std::string_view kSqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+constexpr std::string_view kPostgresNowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+const std::vector<std::string_view> kUpdatedAtTables = {"tenants",        "api_keys",          "tenant_instances",
+                                                         "channel_health", "tenant_connectors"};
+
+std::string updated_at_triggers(Backend b) {
+  std::string out;
+  if (b == Backend::kPostgres) {
+    out += fmt::format(
+        "CREATE OR REPLACE FUNCTION winston_set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN NEW.updated_at := {}; RETURN NEW; END $$;\n",
+        kPostgresNowMs);
+  }
+  for (const auto table : kUpdatedAtTables) {
+    if (b == Backend::kPostgres) {
+      out += fmt::format(
+          "CREATE TRIGGER {0}_set_updated_at BEFORE UPDATE ON {0} FOR EACH ROW "
+          "EXECUTE FUNCTION winston_set_updated_at();\n",
+          table);
+    } else {
+      // recursive_triggers is off, so the inner UPDATE does not fire this again.
+      out += fmt::format(
+          "CREATE TRIGGER {0}_set_updated_at AFTER UPDATE ON {0} FOR EACH ROW BEGIN "
+          "UPDATE {0} SET updated_at = {1} WHERE id = NEW.id; END;\n",
+          table, kSqliteNowMs);
+    }
+  }
+  return out;
+}
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+    s.replace(pos, from.size(), to);
+  }
+  return s;
+}
+
+struct Migration {
+  int version;
+  std::string_view name;
+  std::string (*sql)(Backend);
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kAll = {
+      {1, "initial schema",
+       [](Backend b) { return replace_all(std::string(kSchemaV1), "{now_ms}", now_ms_sql(b)) + updated_at_triggers(b); }},
+  };
+  return kAll;
+}
+
+constexpr std::string_view kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+    "applied_at BIGINT NOT NULL)";
+
+}  // namespace
+
+std::string_view now_ms_sql(Backend b) { return b == Backend::kPostgres ? kPostgresNowMs : kSqliteNowMs; }
+
+int latest_schema_version() { return migrations().back().version; }
+
+const std::vector<std::string_view>& tenant_owned_tables() {
+  static const std::vector<std::string_view> kTables = {
+      "credit_ledger", "api_keys",          "tenant_instances",   "config_snapshots", "credit_usage",
+      "session_transcripts", "channel_health", "tenant_connectors", "audit_log"};
+  return kTables;
+}
+
+Result<MigrationReport> migrate(Database& db) {
+  WINSTON_TRY_ASSIGN(auto conn, db.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, Transaction::begin(*conn));
+  if (db.backend() == Backend::kPostgres) {
+    // Serialises concurrent replicas; released at commit. SQLite's BEGIN IMMEDIATE already did.
+    WINSTON_TRY(conn->query("SELECT pg_advisory_xact_lock(72616974)", {}));
+  }
+  WINSTON_TRY(conn->execute_script(kCreateMigrationsTable));
+  WINSTON_TRY_ASSIGN(const Rows rows, conn->query("SELECT version FROM schema_migrations", {}));
+  std::set<int> done;
+  for (const auto& r : rows) done.insert(static_cast<int>(r.i64(0)));
+  MigrationReport report;
+  for (const auto& m : migrations()) {
+    if (done.contains(m.version)) continue;
+    auto s = conn->execute_script(m.sql(db.backend()));
+    if (!s.ok()) {
+      return Error::internal(fmt::format("migration {} ({}) failed: {}", m.version, m.name, s.error().message));
+    }
+    WINSTON_TRY(conn->query(fmt::format("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, {})",
+                                        now_ms_sql(db.backend())),
+                            {std::int64_t{m.version}, std::string(m.name)}));
+    report.applied.push_back(m.version);
+  }
+  WINSTON_TRY(tx.commit());
+  report.current_version = latest_schema_version();
+  return report;
+}
+
+}  // namespace winston::storage
