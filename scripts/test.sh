@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds the debug preset
+# (AddressSanitizer + UndefinedBehaviorSanitizer), starts a private PostgreSQL
+# 15 on loopback, runs every test against SQLite and PostgreSQL, stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+export CCACHE_DIR=${CCACHE_DIR:-$PWD/.cache/ccache}
+cmake --preset debug >/dev/null
+cmake --build --preset debug -j"$(nproc)"
+
+read -r PG_URL PG_DIR < <(scripts/pg.sh start)
+trap 'scripts/pg.sh stop "$PG_DIR"' EXIT
+echo "test: PostgreSQL at $PG_URL"
+
+export WINSTON_TEST_PG_URL="$PG_URL"
+export WINSTON_TEST_REQUIRE_PG=1   # a PostgreSQL test may not skip itself here
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --preset debug -j"$(nproc)" --timeout 600 "$@"
