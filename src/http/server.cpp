@@ -9,6 +9,7 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <array>
 
 #include "core/clock.hpp"
 #include "core/ids.hpp"
@@ -32,6 +33,22 @@ void parse_query(std::string_view target, RequestContext& ctx) {
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return;
   for (const auto& p : url->params()) ctx.query.emplace(p.key, p.value);
+}
+
+// Closing with unread request bytes makes the kernel send RST, which can
+// destroy the error response in flight. Half-close and discard what the
+// client is still sending, bounded in bytes and time.
+net::awaitable<void> linger(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 8192> sink{};
+  std::size_t drained = 0;
+  while (drained < 4 * 1024 * 1024) {
+    auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kTuple);
+    if (rec) break;
+    drained += n;
+  }
 }
 
 }  // namespace
@@ -109,7 +126,8 @@ net::awaitable<void> Server::run_session(tcp::socket socket) {
       if (err) {
         auto res = error_response(11, false, new_uuid_v7(SystemClock().now_ms()), *err);
         session.stream.expires_after(options_.write_timeout);
-        co_await bhttp::async_write(session.stream, res, kTuple);
+        auto [wec, wn] = co_await bhttp::async_write(session.stream, res, kTuple);
+        if (!wec) co_await linger(session.stream);
       }
       break;
     }

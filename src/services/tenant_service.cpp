@@ -14,7 +14,7 @@ namespace winston::services {
 namespace json = boost::json;
 namespace {
 
-constexpr int kCreateAttempts = 3;        // retries when a concurrent create takes the same slug
+constexpr int kCreateAttempts = 10;  // retries when a concurrent create takes the same derived slug
 constexpr std::size_t kMaxReasonLength = 500;
 
 Status write_audit(storage::Connection& c, const Actor& actor, std::string_view action, const Tenant& t,

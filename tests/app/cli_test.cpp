@@ -1,0 +1,137 @@
+// The real `winston` binary: operator CLI over the same services as the API,
+// and `winston serve` start-up and SIGTERM shutdown.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "core/ids.hpp"
+#include "support/http_client.hpp"
+#include "support/subprocess.hpp"
+
+namespace winston {
+namespace {
+namespace json = boost::json;
+using testing::run;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() / ("winston-cli-" + random_hex(6))).string();
+    std::filesystem::create_directories(dir_);
+    env_ = {{"WINSTON_DATABASE_URL", "sqlite:" + dir_ + "/w.db"}, {"WINSTON_DATA_DIR", dir_}};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  testing::Completed winston(std::vector<std::string> args) {
+    args.insert(args.begin(), WINSTON_BINARY);
+    return run(args, env_);
+  }
+  std::string dir_;
+  std::map<std::string, std::string> env_;
+};
+
+TEST_F(CliTest, TenantLifecycleFromTheCommandLine) {
+  auto created = winston({"tenant", "create", "--name", "Blue Dream Co", "--email", "hi@bluedream.example.com",
+                          "--website", "https://bluedream.example.com", "--tier", "starter"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto t = json::parse(created.out).as_object();
+  EXPECT_EQ(t.at("slug").as_string(), "blue-dream-co");
+  EXPECT_EQ(t.at("balance_mc").as_int64(), 250'000'000);
+
+  auto shown = winston({"tenant", "show", "blue-dream-co"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(json::parse(shown.out).at("id"), t.at("id"));
+
+  auto updated = winston({"tenant", "update", "blue-dream-co", "--status", "suspended"});
+  ASSERT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(json::parse(updated.out).at("status").as_string(), "suspended");
+
+  auto credited = winston({"tenant", "credit", "blue-dream-co", "--amount-mc", "-1000", "--reason", "test"});
+  ASSERT_EQ(credited.exit_code, 0) << credited.err;
+  EXPECT_EQ(json::parse(credited.out).at("balance_after_mc").as_int64(), 249'999'000);
+  EXPECT_NE(json::parse(credited.out).at("actor").as_string().subview().find("cli:"), std::string::npos);
+
+  auto listed = winston({"tenant", "list", "--status", "suspended"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json::parse(listed.out).at("total").as_int64(), 1);
+
+  auto ledger = winston({"tenant", "ledger", "blue-dream-co"});
+  EXPECT_EQ(json::parse(ledger.out).at("total").as_int64(), 2);
+
+  auto deleted = winston({"tenant", "delete", "blue-dream-co"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  auto gone = winston({"tenant", "show", "blue-dream-co"});
+  EXPECT_EQ(gone.exit_code, 4);
+  EXPECT_NE(gone.err.find("no tenant"), std::string::npos) << gone.err;
+}
+
+TEST_F(CliTest, InvalidInputIsExplainedWithANonZeroExit) {
+  auto bad_email = winston({"tenant", "create", "--name", "X", "--email", "nope", "--website", "https://x.com"});
+  EXPECT_EQ(bad_email.exit_code, 2);
+  EXPECT_NE(bad_email.err.find("email"), std::string::npos) << bad_email.err;
+  auto overdraft = winston({"tenant", "credit", "system", "--amount-mc", "5", "--reason", "x"});
+  EXPECT_NE(overdraft.exit_code, 0);
+  auto bad_flag = winston({"tenant", "create", "--name", "X", "--email", "x@x.com", "--website", "https://x.com", "--bogus"});
+  EXPECT_NE(bad_flag.exit_code, 0);
+  EXPECT_NE((bad_flag.err + bad_flag.out).find("--bogus"), std::string::npos) << bad_flag.err;
+  auto no_command = winston({});
+  EXPECT_NE(no_command.exit_code, 0);
+  auto help = winston({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* word : {"serve", "migrate", "tenant"}) EXPECT_NE(help.out.find(word), std::string::npos) << word;
+}
+
+TEST_F(CliTest, BadDatabaseUrlIsAClearErrorWithoutTheSecret) {
+  env_["WINSTON_DATABASE_URL"] = "mysql://root:supersecret@db/winston";
+  auto r = winston({"migrate"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unsupported database URL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("supersecret"), std::string::npos) << r.err;
+  env_["WINSTON_DATABASE_URL"] = "postgres://w:supersecret@127.0.0.1:1/x?connect_timeout=2";
+  r = winston({"migrate"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("supersecret"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, MigrateIsIdempotent) {
+  for (int i = 0; i < 2; ++i) {
+    auto r = winston({"migrate"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("schema is at version"), std::string::npos);
+  }
+}
+
+TEST_F(CliTest, ServeStartsOnDefaultsWritesAPrivateAdminTokenAndStopsOnSigterm) {
+  env_["WINSTON_API_PORT"] = "0";
+  testing::Background serve({WINSTON_BINARY, "serve"}, env_);
+  const auto log = serve.wait_for_stderr("\"event\":\"http.listening\"", 60'000);
+  ASSERT_FALSE(log.empty()) << serve.stderr_text();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"("port":(\d+))")));
+  const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
+
+  const auto token_file = std::filesystem::path(dir_) / "admin_token";
+  ASSERT_TRUE(std::filesystem::exists(token_file));
+  EXPECT_EQ(std::filesystem::status(token_file).permissions() & std::filesystem::perms::group_read,
+            std::filesystem::perms::none);
+  std::string token;
+  std::ifstream(token_file) >> token;
+  EXPECT_EQ(log.find(token), std::string::npos) << "the token must not be logged";
+
+  testing::HttpClient c(port, token);
+  EXPECT_EQ(c.get("/readyz").status, 200U);
+  EXPECT_EQ(c.post("/v1/tenants", R"({"name":"A","email":"a@a.com","website_url":"https://a.com"})").status, 201U);
+  serve.signal(SIGTERM);
+  EXPECT_EQ(serve.wait(15'000), 0) << serve.stderr_text();
+  EXPECT_NE(serve.stderr_text().find("server.stopped"), std::string::npos);
+  EXPECT_EQ(serve.stderr_text().find(token), std::string::npos);
+}
+
+}  // namespace
+}  // namespace winston

@@ -1,0 +1,93 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/ids.hpp"
+
+namespace winston::app {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    const auto path = std::filesystem::temp_directory_path() / ("winston-" + random_hex(6) + ".toml");
+    std::ofstream(path) << text;
+    files_.push_back(path);
+    return path.string();
+  }
+  EnvLookup env(std::map<std::string, std::string> vars) {
+    return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
+      auto it = vars.find(name);
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+  void TearDown() override {
+    for (const auto& f : files_) std::filesystem::remove(f);
+  }
+  std::vector<std::filesystem::path> files_;
+};
+
+TEST_F(ConfigTest, EmbeddedDefaultsUseSqliteUnderTheDataDir) {
+  auto c = load_config(std::nullopt, env({{"WINSTON_CONFIG", "/nonexistent-but-unused"}}));
+  ASSERT_FALSE(c.ok()) << "an explicit but missing file is an error";
+  c = load_config(std::nullopt, env({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->database_url, "sqlite:data/winston.db");
+  EXPECT_EQ(c->api_port, 8080);
+  EXPECT_EQ(c->api_listen, "127.0.0.1");
+  EXPECT_EQ(c->tiers.allotment("free"), 50'000'000);
+}
+
+TEST_F(ConfigTest, FileValuesAreReadAndEnvironmentOverridesThem) {
+  const auto path = write(R"(
+data_dir = "/var/lib/winston"
+[database]
+url = "postgres://w@db/winston"
+pool_size = 16
+[api]
+port = 9000
+read_timeout_ms = 2500
+[tiers]
+free = 1000
+pro = 5000
+[log]
+level = "debug"
+)");
+  auto c = load_config(path, env({{"WINSTON_API_PORT", "9100"}, {"WINSTON_ADMIN_TOKEN", "from-the-environment-123"}}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->database_url, "postgres://w@db/winston");
+  EXPECT_EQ(c->database_pool_size, 16U);
+  EXPECT_EQ(c->api_port, 9100);
+  EXPECT_EQ(c->api_http.read_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c->admin_token, "from-the-environment-123");
+  EXPECT_EQ(c->tiers.allotment("free"), 1'000'000);
+  EXPECT_EQ(c->tiers.allotment("pro"), 5'000'000);
+  EXPECT_FALSE(c->tiers.allotment("starter").has_value());
+  EXPECT_EQ(c->log_level, "debug");
+  auto env_db = load_config(path, env({{"WINSTON_DATABASE_URL", "sqlite:/tmp/x.db"}}));
+  EXPECT_EQ(env_db->database_url, "sqlite:/tmp/x.db");
+}
+
+TEST_F(ConfigTest, MistakesAreNamed) {
+  auto typo = load_config(write("[databse]\nurl = \"x\"\n"), env({}));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("unknown key 'databse'"), std::string::npos) << typo.error().message;
+  auto bad_port = load_config(write("[api]\nport = 70000\n"), env({}));
+  ASSERT_FALSE(bad_port.ok());
+  EXPECT_NE(bad_port.error().message.find("api.port"), std::string::npos);
+  auto bad_toml = load_config(write("[api\n"), env({}));
+  ASSERT_FALSE(bad_toml.ok());
+  auto bad_env = load_config(std::nullopt, env({{"WINSTON_API_PORT", "http"}}));
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_EQ(bad_env.error().field, "WINSTON_API_PORT");
+  auto no_free = load_config(write("[tiers]\npro = 5\n"), env({}));
+  ASSERT_FALSE(no_free.ok());
+}
+
+}  // namespace
+}  // namespace winston::app

@@ -1,0 +1,33 @@
+#include "support/test_server.hpp"
+
+#include <filesystem>
+
+#include "core/ids.hpp"
+
+namespace winston::testing {
+
+TestServer::TestServer(const TestDatabase& db, std::chrono::milliseconds read_timeout) {
+  data_dir_ = (std::filesystem::temp_directory_path() / ("winston-srv-" + random_hex(8))).string();
+  app::Config config;
+  config.data_dir = data_dir_;
+  config.database_url = db.url();
+  config.database_pool_size = 4;
+  config.api_port = 0;
+  config.admin_token = kAdminToken;
+  config.handler_threads = 4;
+  config.api_http.read_timeout = read_timeout;
+  config.api_http.idle_timeout = read_timeout;
+  auto rt = app::Runtime::create(config, clock_);
+  if (!rt.ok()) throw std::runtime_error("runtime: " + rt.error().message);
+  runtime_ = std::move(rt).value();
+  auto port = runtime_->start();
+  if (!port.ok()) throw std::runtime_error("listen: " + port.error().message);
+}
+
+TestServer::~TestServer() {
+  runtime_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+}
+
+}  // namespace winston::testing
