@@ -145,4 +145,35 @@ void register_tenant_routes(http::Router& router, services::TenantService& svc, 
   }));
 }
 
+void register_key_routes(http::Router& router, services::KeyService& keys, const AdminAuth& auth) {
+  router.add(verb::post, "/v1/tenants/{id}/keys", admin(auth, [&keys](RequestContext& ctx) -> Result<Response> {
+    std::string name;
+    if (!ctx.request.body().empty()) {
+      WINSTON_TRY_ASSIGN(const auto obj, parse_object(ctx.request.body()));
+      const JsonFields f(obj);
+      WINSTON_TRY(f.only({"name"}));
+      WINSTON_TRY_ASSIGN(auto n, f.optional_string("name"));
+      name = n.value_or("");
+    }
+    WINSTON_TRY_ASSIGN(const auto issued, keys.create(actor_of(ctx), ctx.param("id"), name));
+    auto body = key_json(issued.meta);
+    body.as_object()["key"] = issued.secret;
+    return http::json_response(ctx, bhttp::created, body);
+  }));
+  router.add(verb::get, "/v1/tenants/{id}/keys", admin(auth, [&keys](RequestContext& ctx) -> Result<Response> {
+    WINSTON_TRY_ASSIGN(const auto rows, keys.list(ctx.param("id")));
+    json::array data;
+    for (const auto& k : rows) data.push_back(key_json(k));
+    return http::json_response(ctx, bhttp::ok, {{"data", std::move(data)}});
+  }));
+  router.add(verb::delete_, "/v1/tenants/{id}/keys/{key_id}",
+             admin(auth, [&keys](RequestContext& ctx) -> Result<Response> {
+               WINSTON_TRY(keys.revoke(actor_of(ctx), ctx.param("id"), ctx.param("key_id")));
+               Response res{bhttp::no_content, ctx.request.version()};
+               res.keep_alive(ctx.request.keep_alive());
+               res.prepare_payload();
+               return res;
+             }));
+}
+
 }  // namespace winston::api

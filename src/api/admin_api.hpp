@@ -5,6 +5,7 @@
 #include <string>
 
 #include "http/router.hpp"
+#include "services/key_service.hpp"
 #include "services/tenant_service.hpp"
 
 namespace winston::api {
@@ -20,5 +21,7 @@ class AdminAuth {
 };
 
 void register_tenant_routes(http::Router& router, services::TenantService& tenants, const AdminAuth& auth);
+/// Tenant API keys for the proxy: create (secret shown once), list, revoke.
+void register_key_routes(http::Router& router, services::KeyService& keys, const AdminAuth& auth);
 
 }  // namespace winston::api

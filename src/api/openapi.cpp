@@ -41,6 +41,10 @@ std::string_view openapi_document() {
         "id": {"type": "string"}, "tenant_id": {"type": "string"}, "kind": {"type": "string", "enum": ["grant", "monthly_refresh", "topup", "adjustment", "usage", "refund"]},
         "amount_mc": {"type": "integer"}, "balance_after_mc": {"type": "integer"}, "reason": {"type": "string"}, "request_id": {"type": "string", "nullable": true},
         "actor": {"type": "string"}, "created_at": {"type": "integer"}}},
+      "ApiKey": {"type": "object", "properties": {
+        "id": {"type": "string"}, "tenant_id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
+        "key": {"type": "string", "description": "only in the response that created it"}, "created_at": {"type": "integer"},
+        "last_used_at": {"type": "integer", "nullable": true}, "revoked_at": {"type": "integer", "nullable": true}}},
       "Page": {"type": "object", "properties": {"data": {"type": "array", "items": {}}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}}
     },
     "responses": {
@@ -95,6 +99,21 @@ std::string_view openapi_document() {
                              "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                              "403": {"description": "unlimited tenant"}, "404": {"$ref": "#/components/responses/NotFound"},
                              "409": {"$ref": "#/components/responses/Conflict"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/keys": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "issue a proxy API key; the secret is in the response once and never again",
+               "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"name": {"type": "string", "maxLength": 100}}}}}},
+               "responses": {"201": {"description": "the key, with its secret in `key`", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKey"}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "get": {"summary": "the tenant's keys (prefix and metadata only)",
+              "responses": {"200": {"description": "keys", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/keys/{key_id}": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "key_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "delete": {"summary": "revoke a key (the proxy refuses it within the key cache TTL, 5 s by default)",
+                 "responses": {"204": {"description": "revoked"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
     },
     "/v1/tenants/{id}/ledger": {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}],

@@ -35,4 +35,11 @@ json::value ledger_json(const LedgerEntry& e) {
           {"created_at", e.created_at}};
 }
 
+json::value key_json(const storage::api_keys::KeyRow& k) {
+  const auto opt = [](const std::optional<EpochMs>& v) { return v ? json::value(*v) : json::value(nullptr); };
+  return {{"id", k.id},        {"tenant_id", k.tenant_id},         {"name", k.name},
+          {"prefix", k.prefix}, {"created_at", k.created_at},       {"last_used_at", opt(k.last_used_at)},
+          {"revoked_at", opt(k.revoked_at)}};
+}
+
 }  // namespace winston::api

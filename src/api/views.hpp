@@ -6,10 +6,13 @@
 
 #include "core/ledger.hpp"
 #include "core/tenant.hpp"
+#include "storage/api_key_repository.hpp"
 
 namespace winston::api {
 
 boost::json::value tenant_json(const Tenant& t);
 boost::json::value ledger_json(const LedgerEntry& e);
+/// Key metadata only: never the secret or its hash.
+boost::json::value key_json(const storage::api_keys::KeyRow& k);
 
 }  // namespace winston::api

@@ -69,10 +69,12 @@ Runtime::Runtime(Config config, const Clock& clock, std::unique_ptr<storage::Dat
       clock_(clock),
       db_(std::move(db)),
       tenants_(std::make_unique<services::TenantService>(*db_, clock_, config_.tiers)),
+      keys_(std::make_unique<services::KeyService>(*db_, clock_)),
       auth_(config_.admin_token),
       handler_pool_(config_.handler_threads) {
   api::register_system_routes(router_, *db_, metrics_, auth_);
   api::register_tenant_routes(router_, *tenants_, auth_);
+  api::register_key_routes(router_, *keys_, auth_);
   config_.api_http.name = "api";
   api_server_ = std::make_unique<http::Server>(ioc_, handler_pool_, router_, metrics_, config_.api_http);
 }

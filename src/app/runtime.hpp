@@ -38,6 +38,7 @@ class Runtime {
 
   storage::Database& database() { return *db_; }
   services::TenantService& tenants() { return *tenants_; }
+  services::KeyService& keys() { return *keys_; }
   const http::Router& router() const { return router_; }
   std::uint16_t api_port() const { return api_port_; }
 
@@ -48,6 +49,7 @@ class Runtime {
   const Clock& clock_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<services::TenantService> tenants_;
+  std::unique_ptr<services::KeyService> keys_;
   api::AdminAuth auth_;
   http::Metrics metrics_;
   http::Router router_;

@@ -21,7 +21,10 @@ Result<LedgerEntry> apply(Connection& c, std::string_view tenant_id, const Ledge
   // One atomic UPDATE: the row lock (PostgreSQL) or the write lock (SQLite)
   // makes the check and the change indivisible under concurrency.
   const std::string guard = change.allow_negative ? "" : " AND balance_mc + $2 >= 0";
-  WINSTON_TRY_ASSIGN(auto rows, c.query(fmt::format("UPDATE tenants SET balance_mc = balance_mc + $2 "
+  // Climbing back above 20 % of the allotment re-arms the low-credit warning.
+  WINSTON_TRY_ASSIGN(auto rows, c.query(fmt::format("UPDATE tenants SET balance_mc = balance_mc + $2, "
+                                                    "low_credit_since = CASE WHEN (balance_mc + $2) * 5 >= "
+                                                    "monthly_allotment_mc THEN NULL ELSE low_credit_since END "
                                                     "WHERE id = $1{} RETURNING balance_mc",
                                                     guard),
                                         {std::string(tenant_id), change.amount_mc}));

@@ -174,6 +174,29 @@ VALUES ('00000000-0000-7000-8000-000000000000', 'system', 'Winston system', 'sys
 ON CONFLICT (id) DO NOTHING;
 )sql";
 
+// Version 2: what the metering proxy needs. Reservations hold credits while a
+// request is in flight (available = balance - reserved); low_credit_since
+// marks a tenant warned for its current dip below 20 % of the allotment.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE tenants ADD COLUMN reserved_mc BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN low_credit_since BIGINT;
+ALTER TABLE credit_usage ADD COLUMN api_key_id TEXT;
+CREATE TABLE credit_reservations (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  request_id TEXT NOT NULL,
+  api_key_id TEXT,
+  model TEXT NOT NULL,
+  amount_mc BIGINT NOT NULL CHECK (amount_mc >= 0),
+  owner TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, request_id)
+);
+CREATE INDEX credit_reservations_owner_idx ON credit_reservations (owner);
+CREATE INDEX credit_reservations_expiry_idx ON credit_reservations (expires_at);
+)sql";
+
 constexpr std::string_view kSqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 constexpr std::string_view kPostgresNowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -222,6 +245,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
       {1, "initial schema",
        [](Backend b) { return replace_all(std::string(kSchemaV1), "{now_ms}", now_ms_sql(b)) + updated_at_triggers(b); }},
+      {2, "credit reservations", [](Backend) { return std::string(kSchemaV2); }},
   };
   return kAll;
 }
@@ -239,7 +263,7 @@ int latest_schema_version() { return migrations().back().version; }
 const std::vector<std::string_view>& tenant_owned_tables() {
   static const std::vector<std::string_view> kTables = {
       "credit_ledger", "api_keys",          "tenant_instances",   "config_snapshots", "credit_usage",
-      "session_transcripts", "channel_health", "tenant_connectors", "audit_log"};
+      "session_transcripts", "channel_health", "tenant_connectors", "audit_log", "credit_reservations"};
   return kTables;
 }
 

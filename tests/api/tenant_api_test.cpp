@@ -316,7 +316,8 @@ TEST_P(TenantApiTest, DeleteThroughTheApiLeavesNoOrphanRowsAnywhere) {
              "INSERT INTO credit_usage (id, tenant_id, request_id, model, provider, multiplier_milli, status, created_at) VALUES ('u', $1, 'r', 'm', 'p', 1000, 'ok', 1)",
              "INSERT INTO session_transcripts (id, tenant_id, session_id, seq, content, occurred_at, created_at) VALUES ('s', $1, 's', 1, '{}', 1, 1)",
              "INSERT INTO channel_health (id, tenant_id, channel, status, checked_at, changed_at, created_at, updated_at) VALUES ('h', $1, 'telegram', 'ok', 1, 1, 1, 1)",
-             "INSERT INTO tenant_connectors (id, tenant_id, kind, name, created_at, updated_at) VALUES ('n', $1, 'csv', 'inv', 1, 1)"}) {
+             "INSERT INTO tenant_connectors (id, tenant_id, kind, name, created_at, updated_at) VALUES ('n', $1, 'csv', 'inv', 1, 1)",
+             "INSERT INTO credit_reservations (id, tenant_id, request_id, model, amount_mc, owner, created_at, expires_at) VALUES ('r', $1, 'r', 'm', 0, 'o', 1, 2)"}) {
       auto r = (*conn)->query(sql, {id});
       ASSERT_TRUE(r.ok()) << r.error().message;
     }

@@ -254,6 +254,7 @@ TEST_P(StorageTest, DeletingATenantCascadesToEveryOwnedTable) {
     exec("INSERT INTO session_transcripts (id, tenant_id, session_id, seq, content, occurred_at, created_at) VALUES ($1 || 's', $1, 's', 1, '{}', 1, 1)");
     exec("INSERT INTO channel_health (id, tenant_id, channel, status, checked_at, changed_at, created_at, updated_at) VALUES ($1 || 'h', $1, 'telegram', 'ok', 1, 1, 1, 1)");
     exec("INSERT INTO tenant_connectors (id, tenant_id, kind, name, created_at, updated_at) VALUES ($1 || 'n', $1, 'csv', 'inv', 1, 1)");
+    exec("INSERT INTO credit_reservations (id, tenant_id, request_id, model, amount_mc, owner, created_at, expires_at) VALUES ($1 || 'r', $1, 'r', 'm', 0, 'o', 1, 2)");
     ASSERT_TRUE(audit::append(conn(), {owner + "a", owner, "t", "x", "tenant:" + owner, "{}", std::nullopt, 1}).ok());
   }
   auto removed = tenants::remove(conn(), t.id);

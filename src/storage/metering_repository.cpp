@@ -1,0 +1,100 @@
+#include "storage/metering_repository.hpp"
+
+namespace winston::storage::metering {
+namespace {
+
+constexpr std::string_view kReservationColumns =
+    "id, tenant_id, request_id, api_key_id, model, amount_mc, owner, created_at, expires_at";
+
+ReservationRow reservation_from(const Row& r) {
+  return {r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.i64(5), r.str(6), r.i64(7), r.i64(8)};
+}
+
+Value opt_int(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{nullptr}; }
+
+Status discard(Result<Rows> r) {
+  if (!r.ok()) return r.error();
+  return {};
+}
+
+}  // namespace
+
+Result<std::optional<CreditState>> lock_credit_state(Connection& c, std::string_view tenant_id) {
+  // SQLite has no row locks; its BEGIN IMMEDIATE already holds the write lock.
+  const std::string lock = c.backend() == Backend::kPostgres ? " FOR UPDATE" : "";
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT status, unlimited, balance_mc, reserved_mc, monthly_allotment_mc, "
+                                        "low_credit_since FROM tenants WHERE id = $1" + lock,
+                                        {std::string(tenant_id)}));
+  if (rows.empty()) return std::optional<CreditState>{};
+  const auto& r = rows.front();
+  return std::optional<CreditState>{CreditState{parse_tenant_status(r.str(0)).value_or(TenantStatus::kSuspended),
+                                                r.i64(1) != 0, r.i64(2), r.i64(3), r.i64(4), r.opt_i64(5)}};
+}
+
+Result<bool> usage_exists(Connection& c, std::string_view tenant_id, std::string_view request_id) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT 1 FROM credit_usage WHERE tenant_id = $1 AND request_id = $2",
+                                        {std::string(tenant_id), std::string(request_id)}));
+  return !rows.empty();
+}
+
+Status insert_reservation(Connection& c, const ReservationRow& r) {
+  return discard(c.query(
+      "INSERT INTO credit_reservations (id, tenant_id, request_id, api_key_id, model, amount_mc, owner, created_at, "
+      "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      {r.id, r.tenant_id, r.request_id, null_if_empty(r.api_key_id), r.model, r.amount_mc, r.owner, r.created_at,
+       r.expires_at}));
+}
+
+Status add_reserved(Connection& c, std::string_view tenant_id, MilliCredits delta) {
+  if (delta == 0) return {};
+  return discard(
+      c.query("UPDATE tenants SET reserved_mc = reserved_mc + $2 WHERE id = $1", {std::string(tenant_id), delta}));
+}
+
+Result<std::optional<ReservationRow>> take_reservation(Connection& c, std::string_view id) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("DELETE FROM credit_reservations WHERE id = $1 RETURNING " +
+                                            std::string(kReservationColumns),
+                                        {std::string(id)}));
+  if (rows.empty()) return std::optional<ReservationRow>{};
+  return std::optional<ReservationRow>{reservation_from(rows.front())};
+}
+
+Status insert_usage(Connection& c, const UsageRow& u) {
+  return discard(c.query(
+      "INSERT INTO credit_usage (id, tenant_id, request_id, api_key_id, model, provider, input_tokens, output_tokens, "
+      "cache_creation_tokens, cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, "
+      "ttfb_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+      {u.id, u.tenant_id, u.request_id, null_if_empty(u.api_key_id), u.model, u.provider, u.tokens.input,
+       u.tokens.output, u.tokens.cache_creation, u.tokens.cache_read, u.multiplier_milli, u.credits_mc, u.status,
+       opt_int(u.upstream_status), opt_int(u.latency_ms), opt_int(u.ttfb_ms), u.created_at}));
+}
+
+Status mark_low_credit(Connection& c, std::string_view tenant_id, EpochMs since) {
+  return discard(c.query("UPDATE tenants SET low_credit_since = $2 WHERE id = $1 AND low_credit_since IS NULL",
+                         {std::string(tenant_id), since}));
+}
+
+Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::string_view owner, EpochMs now) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kReservationColumns) +
+                                            " FROM credit_reservations WHERE owner = $1 OR expires_at < $2 "
+                                            "ORDER BY created_at",
+                                        {std::string(owner), now}));
+  std::vector<ReservationRow> out;
+  for (const auto& r : rows) out.push_back(reservation_from(r));
+  return out;
+}
+
+Result<std::optional<UsageRow>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query(
+      "SELECT id, tenant_id, request_id, api_key_id, model, provider, input_tokens, output_tokens, "
+      "cache_creation_tokens, cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, "
+      "ttfb_ms, created_at FROM credit_usage WHERE tenant_id = $1 AND request_id = $2",
+      {std::string(tenant_id), std::string(request_id)}));
+  if (rows.empty()) return std::optional<UsageRow>{};
+  const auto& r = rows.front();
+  return std::optional<UsageRow>{UsageRow{r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.str(5),
+                                          TokenUsage{r.i64(6), r.i64(7), r.i64(8), r.i64(9)}, r.i64(10), r.i64(11),
+                                          r.str(12), r.opt_i64(13), r.opt_i64(14), r.opt_i64(15), r.i64(16)}};
+}
+
+}  // namespace winston::storage::metering
