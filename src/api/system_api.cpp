@@ -22,7 +22,7 @@ Response text_response(const RequestContext& ctx, std::string body, std::string_
 
 }  // namespace
 
-void register_system_routes(http::Router& router, storage::Database& db, const http::Metrics& metrics,
+void register_system_routes(http::Router& router, storage::Database& db, std::function<std::string()> render_metrics,
                             const AdminAuth& auth) {
   router.add(verb::get, "/healthz", [](RequestContext& ctx) {
     return http::json_response(ctx, bstatus::ok, {{"status", "ok"}});
@@ -35,9 +35,9 @@ void register_system_routes(http::Router& router, storage::Database& db, const h
     }
     return http::error_response(ctx, Error::unavailable("database unreachable"));
   });
-  router.add(verb::get, "/metrics", [&metrics, &auth](RequestContext& ctx) {
+  router.add(verb::get, "/metrics", [render = std::move(render_metrics), &auth](RequestContext& ctx) {
     if (auto s = auth.check(ctx.request); !s.ok()) return http::error_response(ctx, s.error());
-    return text_response(ctx, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    return text_response(ctx, render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   router.add(verb::get, "/v1/openapi.json", [](RequestContext& ctx) {
     return text_response(ctx, std::string(openapi_document()), "application/json");

@@ -14,12 +14,14 @@ namespace {
 const std::set<std::string, std::less<>> kKnownKeys = {
     "data_dir", "database", "database.url", "database.pool_size", "api", "api.listen", "api.port",
     "api.handler_threads", "api.body_limit_bytes", "api.read_timeout_ms", "api.idle_timeout_ms", "admin",
-    "admin.token", "credits", "credits.tokens_per_credit", "tiers", "log", "log.level"};
+    "admin.token", "credits", "credits.tokens_per_credit", "tiers", "log", "log.level", "proxy", "proxy.listen",
+    "proxy.port", "proxy.instance_id", "proxy.body_limit_bytes", "proxy.key_cache_ms", "proxy.reservation_ttl_ms",
+    "proxy.connect_timeout_ms", "proxy.first_byte_timeout_ms", "proxy.idle_timeout_ms", "providers", "models"};
 
 Status check_keys(const toml::table& tbl, const std::string& prefix, const std::string& file) {
   for (const auto& [k, v] : tbl) {
     const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (prefix == "tiers") continue;  // tier names are free-form
+    if (prefix == "tiers" || prefix == "providers") continue;  // free-form names, checked where read
     if (!kKnownKeys.contains(key)) return Error::invalid(key, fmt::format("{}: unknown key '{}'", file, key));
     if (const auto* sub = v.as_table()) WINSTON_TRY(check_keys(*sub, key, file));
   }
@@ -48,6 +50,62 @@ Status read_string(const toml::table& tbl, std::string_view path, std::string& o
   return {};
 }
 
+Result<WireApi> parse_api(std::string_view s, const std::string& key) {
+  if (s == "anthropic-messages") return WireApi::kAnthropicMessages;
+  if (s == "openai-completions") return WireApi::kOpenAIChat;
+  return Error::invalid(key, key + " must be anthropic-messages or openai-completions");
+}
+
+// [providers.<id>] tables replace or add providers; [[models]] replaces the model list.
+Status apply_catalog(Config& c, const toml::table& tbl, const std::string& file) {
+  std::vector<Provider> providers = c.catalog.providers();
+  if (const auto* ps = tbl["providers"].as_table()) {
+    for (const auto& [id, node] : *ps) {
+      const std::string key = "providers." + std::string(id.str());
+      const auto* p = node.as_table();
+      if (!p) return Error::invalid(key, fmt::format("{}: {} must be a table", file, key));
+      Provider prov{std::string(id.str()), WireApi::kOpenAIChat, p->at_path("base_url").value_or(std::string{}),
+                    p->at_path("api_key_env").value_or(std::string{})};
+      WINSTON_TRY_ASSIGN(prov.api, parse_api(p->at_path("api").value_or(std::string("openai-completions")), key + ".api"));
+      std::erase_if(providers, [&](const Provider& x) { return x.id == prov.id; });
+      providers.push_back(std::move(prov));
+    }
+  }
+  std::vector<ModelEntry> models = c.catalog.models();
+  if (const auto* ms = tbl["models"].as_array()) {
+    models.clear();
+    for (const auto& node : *ms) {
+      const auto* m = node.as_table();
+      if (!m) return Error::invalid("models", file + ": each [[models]] entry must be a table");
+      ModelEntry e;
+      e.id = m->at_path("id").value_or(std::string{});
+      e.provider = m->at_path("provider").value_or(std::string{});
+      e.upstream_model = m->at_path("upstream_model").value_or(e.id);
+      e.multiplier_milli = static_cast<std::int64_t>(m->at_path("multiplier").value_or(1.0) * 1000.0 + 0.5);
+      e.context_window = m->at_path("context_window").value_or(std::int64_t{0});
+      e.max_output_tokens = m->at_path("max_output_tokens").value_or(std::int64_t{0});
+      const auto usd = [&](const char* k) { return static_cast<std::int64_t>(m->at_path(k).value_or(0.0) * 1e6 + 0.5); };
+      e.usd_input_micro = usd("usd_input_per_mtok");
+      e.usd_output_micro = usd("usd_output_per_mtok");
+      e.usd_cache_write_micro = usd("usd_cache_write_per_mtok");
+      e.usd_cache_read_micro = usd("usd_cache_read_per_mtok");
+      if (auto d = m->at_path("retires_on").value<std::string>()) e.retires_on = *d;
+      if (auto r = m->at_path("replacement").value<std::string>()) e.replacement = *r;
+      if (const auto* aliases = m->at_path("aliases").as_array()) {
+        for (const auto& a : *aliases) {
+          if (auto s = a.value<std::string>()) e.aliases.push_back(*s);
+        }
+      }
+      if (e.id.empty()) return Error::invalid("models", file + ": every [[models]] entry needs an id");
+      models.push_back(std::move(e));
+    }
+  }
+  Catalog catalog(std::move(providers), std::move(models));
+  if (auto problem = catalog.check(); !problem.empty()) return Error::invalid("models", file + ": " + problem);
+  c.catalog = std::move(catalog);
+  return {};
+}
+
 Status apply_file(Config& c, const std::string& file) {
   toml::table tbl;
   try {
@@ -72,6 +130,16 @@ Status apply_file(Config& c, const std::string& file) {
   WINSTON_TRY(read_string(tbl, "admin.token", c.admin_token, file));
   WINSTON_TRY(read_int(tbl, "credits.tokens_per_credit", c.tokens_per_credit, 1, 1'000'000'000, file));
   WINSTON_TRY(read_string(tbl, "log.level", c.log_level, file));
+  WINSTON_TRY(read_string(tbl, "proxy.listen", c.proxy_listen, file));
+  WINSTON_TRY(read_int(tbl, "proxy.port", c.proxy_port, 0, 65535, file));
+  WINSTON_TRY(read_string(tbl, "proxy.instance_id", c.instance_id, file));
+  WINSTON_TRY(read_int(tbl, "proxy.body_limit_bytes", c.proxy_http.body_limit, 1024, 256 << 20, file));
+  WINSTON_TRY(read_int(tbl, "proxy.key_cache_ms", c.key_cache_ms, 0, 3'600'000, file));
+  WINSTON_TRY(read_int(tbl, "proxy.reservation_ttl_ms", c.reservation_ttl_ms, 60'000, 86'400'000, file));
+  WINSTON_TRY(read_int(tbl, "proxy.connect_timeout_ms", c.upstream_connect_timeout_ms, 100, 600'000, file));
+  WINSTON_TRY(read_int(tbl, "proxy.first_byte_timeout_ms", c.upstream_first_byte_timeout_ms, 100, 3'600'000, file));
+  WINSTON_TRY(read_int(tbl, "proxy.idle_timeout_ms", c.upstream_idle_timeout_ms, 100, 3'600'000, file));
+  WINSTON_TRY(apply_catalog(c, tbl, file));
   if (const auto* tiers = tbl["tiers"].as_table()) {
     TierTable t;
     for (const auto& [name, v] : *tiers) {
@@ -93,13 +161,23 @@ Status apply_env(Config& c, const EnvLookup& env) {
   if (auto v = env("WINSTON_ADMIN_TOKEN")) c.admin_token = *v;
   if (auto v = env("WINSTON_LISTEN")) c.api_listen = *v;
   if (auto v = env("WINSTON_LOG_LEVEL")) c.log_level = *v;
-  if (auto v = env("WINSTON_API_PORT")) {
+  for (auto [name, target] : {std::pair{"WINSTON_API_PORT", &c.api_port}, std::pair{"WINSTON_PROXY_PORT", &c.proxy_port}}) {
+    auto v = env(name);
+    if (!v) continue;
     unsigned port = 0;
     const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), port);
     if (ec != std::errc{} || p != v->data() + v->size() || port > 65535) {
-      return Error::invalid("WINSTON_API_PORT", "WINSTON_API_PORT must be a port number (0-65535)");
+      return Error::invalid(name, std::string(name) + " must be a port number (0-65535)");
     }
-    c.api_port = static_cast<std::uint16_t>(port);
+    *target = static_cast<std::uint16_t>(port);
+  }
+  if (auto v = env("WINSTON_INSTANCE_ID")) c.instance_id = *v;
+  for (const auto& p : c.catalog.providers()) {
+    if (p.api_key_env.empty()) {
+      c.provider_keys[p.id] = "";  // a keyless provider, e.g. a local llama.cpp or Ollama server
+    } else if (auto key = env(p.api_key_env.c_str())) {
+      c.provider_keys[p.id] = *key;
+    }
   }
   return {};
 }

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
+#include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "core/tenant.hpp"
 #include "http/server.hpp"
@@ -22,6 +24,24 @@ struct Config {
   std::size_t handler_threads = 4;
   http::ServerOptions api_http;
   std::string admin_token;           // secret: never logged
+
+  // The LLM proxy.
+  std::string proxy_listen = "127.0.0.1";
+  std::uint16_t proxy_port = 8081;
+  http::ServerOptions proxy_http = [] {
+    http::ServerOptions o;
+    o.body_limit = 8 * 1024 * 1024;  // OpenClaw sends ~60 KB for a one-line chat; long sessions are far larger
+    o.name = "proxy";
+    return o;
+  }();
+  std::string instance_id;           // owner of this process's credit reservations; default host:proxy_port
+  std::int64_t key_cache_ms = 5000;
+  std::int64_t reservation_ttl_ms = 15 * 60 * 1000;
+  std::int64_t upstream_connect_timeout_ms = 10'000;
+  std::int64_t upstream_first_byte_timeout_ms = 300'000;
+  std::int64_t upstream_idle_timeout_ms = 120'000;
+  Catalog catalog = Catalog::defaults();
+  std::map<std::string, std::string> provider_keys;  // provider id -> key, from the environment; secret
   std::int64_t tokens_per_credit = 1000;
   TierTable tiers = TierTable::defaults();
   std::string log_level = "info";

@@ -143,7 +143,9 @@ int main(int argc, char** argv) {
   std::optional<std::string> config_file;
   app.add_option("-c,--config", config_file, "TOML configuration file (default: ./winston.toml if present)");
 
-  auto* serve = app.add_subcommand("serve", "Run everything in one process: migrate, then serve the admin API");
+  auto* serve = app.add_subcommand("serve", "Run everything in one process: migrate, then serve the admin API and the LLM proxy");
+  auto* api_only = app.add_subcommand("api", "Serve only the admin API (a stateless replica sharing one PostgreSQL)");
+  auto* proxy_only = app.add_subcommand("proxy", "Serve only the LLM proxy (a stateless replica sharing one PostgreSQL)");
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
   TenantArgs targs;
@@ -155,14 +157,16 @@ int main(int argc, char** argv) {
   auto config = app::load_config(config_file);
   if (!config.ok()) return fail(config.error());
   // Operator commands print JSON on stdout; keep stderr for warnings and errors.
-  log::init(serve->parsed() ? log::parse_level(config->log_level) : log::Level::kWarn);
+  const bool server = serve->parsed() || api_only->parsed() || proxy_only->parsed();
+  log::init(server ? log::parse_level(config->log_level) : log::Level::kWarn);
 
-  if (serve->parsed()) {
+  if (server) {
     SystemClock clock;
-    auto rt = app::Runtime::create(*config, clock);
+    const auto role = api_only->parsed() ? app::Role::kApi : proxy_only->parsed() ? app::Role::kProxy : app::Role::kAll;
+    auto rt = app::Runtime::create(*config, clock, role);
     if (!rt.ok()) return fail(rt.error());
-    auto port = (*rt)->start();
-    if (!port.ok()) return fail(port.error());
+    auto started = (*rt)->start();
+    if (!started.ok()) return fail(started.error());
     (*rt)->wait_for_signal();
     return 0;
   }

@@ -5,7 +5,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -57,39 +59,94 @@ Result<std::string> resolve_admin_token(const Config& config) {
   return token;
 }
 
-Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clock) {
+Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clock, Role role) {
   WINSTON_TRY_ASSIGN(const std::string token, resolve_admin_token(config));
   config.admin_token = token;
+  if (auto problem = config.catalog.check(); !problem.empty()) return Error::invalid("models", problem);
+  if (config.instance_id.empty()) {
+    std::array<char, 256> host{};
+    ::gethostname(host.data(), host.size() - 1);
+    config.instance_id = fmt::format("{}:{}", host.data(), config.proxy_port);
+  }
   WINSTON_TRY_ASSIGN(auto db, open_database(config));
-  return std::unique_ptr<Runtime>(new Runtime(std::move(config), clock, std::move(db)));
+  return std::unique_ptr<Runtime>(new Runtime(std::move(config), clock, role, std::move(db)));
 }
 
-Runtime::Runtime(Config config, const Clock& clock, std::unique_ptr<storage::Database> db)
+Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db)
     : config_(std::move(config)),
       clock_(clock),
+      role_(role),
       db_(std::move(db)),
       tenants_(std::make_unique<services::TenantService>(*db_, clock_, config_.tiers)),
-      keys_(std::make_unique<services::KeyService>(*db_, clock_)),
+      keys_(std::make_unique<services::KeyService>(*db_, clock_, config_.key_cache_ms)),
+      metering_(std::make_unique<services::MeteringService>(
+          *db_, clock_,
+          services::MeteringOptions{config_.tokens_per_credit, config_.reservation_ttl_ms, config_.instance_id})),
       auth_(config_.admin_token),
       handler_pool_(config_.handler_threads) {
-  api::register_system_routes(router_, *db_, metrics_, auth_);
+  api::register_system_routes(router_, *db_, [this] { return metrics_.render(); }, auth_);
   api::register_tenant_routes(router_, *tenants_, auth_);
   api::register_key_routes(router_, *keys_, auth_);
   config_.api_http.name = "api";
-  api_server_ = std::make_unique<http::Server>(ioc_, handler_pool_, router_, metrics_, config_.api_http);
+  api_handler_ = std::make_unique<http::RoutedHandler>(handler_pool_, router_, metrics_, "api",
+                                                       config_.api_http.write_timeout);
+  api_server_ = std::make_unique<http::Server>(ioc_, *api_handler_, config_.api_http);
+
+  api::register_system_routes(
+      proxy_router_, *db_, [this] { return proxy_http_metrics_.render() + proxy_metrics_.render(); }, auth_);
+  proxy::UpstreamOptions up;
+  up.connect_timeout = std::chrono::milliseconds(config_.upstream_connect_timeout_ms);
+  up.first_byte_timeout = std::chrono::milliseconds(config_.upstream_first_byte_timeout_ms);
+  up.idle_timeout = std::chrono::milliseconds(config_.upstream_idle_timeout_ms);
+  upstream_ = std::make_unique<proxy::UpstreamClient>(ioc_.get_executor(), up);
+  proxy_system_handler_ = std::make_unique<http::RoutedHandler>(handler_pool_, proxy_router_, proxy_http_metrics_,
+                                                                "proxy", config_.proxy_http.write_timeout);
+  proxy_handler_ = std::make_unique<proxy::ProxyHandler>(handler_pool_, config_.catalog, config_.provider_keys, *keys_,
+                                                         *metering_, *upstream_, proxy_metrics_,
+                                                         *proxy_system_handler_, proxy::ProxyOptions{});
+  config_.proxy_http.name = "proxy";
+  proxy_server_ = std::make_unique<http::Server>(ioc_, *proxy_handler_, config_.proxy_http);
 }
 
 Runtime::~Runtime() { stop(std::chrono::seconds(1)); }
 
-Result<std::uint16_t> Runtime::start() {
-  WINSTON_TRY_ASSIGN(api_port_, api_server_->listen(config_.api_listen, config_.api_port));
-  api_server_->start();
+Status Runtime::start() {
+  const bool api = role_ != Role::kProxy;
+  const bool proxy = role_ != Role::kApi;
+  if (api) {
+    WINSTON_TRY_ASSIGN(api_port_, api_server_->listen(config_.api_listen, config_.api_port));
+    api_server_->start();
+  }
+  if (proxy) {
+    WINSTON_TRY_ASSIGN(proxy_port_, proxy_server_->listen(config_.proxy_listen, config_.proxy_port));
+    // Before the first request: whatever this instance held when it last died is resolved now.
+    WINSTON_TRY(metering_->recover_orphans(true));
+    proxy_server_->start();
+    schedule_sweep();
+  }
   io_thread_ = std::thread([this] {
     auto guard = net::make_work_guard(ioc_);  // keep running while idle; stop() ends it
     ioc_.run();
   });
-  log::info("http.listening", {{"server", "api"}, {"address", config_.api_listen}, {"port", api_port_}});
-  return api_port_;
+  if (api) log::info("http.listening", {{"server", "api"}, {"address", config_.api_listen}, {"port", api_port_}});
+  if (proxy) {
+    log::info("http.listening", {{"server", "proxy"}, {"address", config_.proxy_listen}, {"port", proxy_port_},
+                                 {"instance_id", config_.instance_id}});
+  }
+  return {};
+}
+
+// Every minute, resolve reservations whose owner died (their TTL passed), off the I/O thread.
+void Runtime::schedule_sweep() {
+  sweep_timer_ = std::make_unique<net::steady_timer>(ioc_, std::chrono::seconds(60));
+  sweep_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    net::post(handler_pool_, [this] {
+      auto r = metering_->recover_orphans(false);
+      if (!r.ok()) log::warn("credits.sweep_failed", {{"error", r.error().message}});
+    });
+    schedule_sweep();
+  });
 }
 
 void Runtime::stop(std::chrono::milliseconds grace) {
@@ -97,15 +154,20 @@ void Runtime::stop(std::chrono::milliseconds grace) {
   stopped_ = true;
   if (io_thread_.joinable()) {
     api_server_->shutdown();
+    proxy_server_->shutdown();
+    net::post(ioc_, [this] {
+      if (sweep_timer_) sweep_timer_->cancel();
+    });
     const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (api_server_->open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (api_server_->open_connections() + proxy_server_->open_connections() > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ioc_.stop();
     io_thread_.join();
   }
   handler_pool_.join();
-  log::info("server.stopped", {{"open_connections", api_server_->open_connections()}});
+  log::info("server.stopped", {{"open_connections", api_server_->open_connections() + proxy_server_->open_connections()}});
 }
 
 void Runtime::wait_for_signal() {

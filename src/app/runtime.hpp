@@ -1,9 +1,10 @@
 #pragma once
 // Wiring only: builds the database pool, services, routes and servers from a
-// Config and runs them. `winston serve` and the integration tests use the
-// same object.
+// Config and runs them. `winston serve` (all roles), `winston api`,
+// `winston proxy` and the integration tests use the same object.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <memory>
@@ -15,6 +16,9 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "proxy/proxy_handler.hpp"
+#include "services/key_service.hpp"
+#include "services/metering_service.hpp"
 #include "services/tenant_service.hpp"
 #include "storage/database.hpp"
 
@@ -23,14 +27,18 @@ namespace winston::app {
 /// Opens the database and brings the schema up to date.
 Result<std::unique_ptr<storage::Database>> open_database(const Config& config);
 
+enum class Role { kAll, kApi, kProxy };
+
 class Runtime {
  public:
   /// Opens and migrates the database; nothing listens yet.
-  static Result<std::unique_ptr<Runtime>> create(Config config, const Clock& clock);
+  static Result<std::unique_ptr<Runtime>> create(Config config, const Clock& clock, Role role = Role::kAll);
   ~Runtime();
 
-  /// Binds the API server (port 0 = any free port) and runs I/O on a background thread.
-  Result<std::uint16_t> start();
+  /// Binds the servers of the role (port 0 = any free port), resolves credit
+  /// reservations a previous run of this instance left open, then serves on
+  /// a background I/O thread.
+  Status start();
   /// Stops accepting, lets requests in flight finish (up to `grace`), then stops.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   /// Blocks until SIGINT/SIGTERM, then stops gracefully.
@@ -39,25 +47,40 @@ class Runtime {
   storage::Database& database() { return *db_; }
   services::TenantService& tenants() { return *tenants_; }
   services::KeyService& keys() { return *keys_; }
+  services::MeteringService& metering() { return *metering_; }
   const http::Router& router() const { return router_; }
   std::uint16_t api_port() const { return api_port_; }
+  std::uint16_t proxy_port() const { return proxy_port_; }
 
  private:
-  Runtime(Config config, const Clock& clock, std::unique_ptr<storage::Database> db);
+  Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db);
+  void schedule_sweep();
 
   Config config_;
   const Clock& clock_;
+  Role role_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<services::TenantService> tenants_;
   std::unique_ptr<services::KeyService> keys_;
+  std::unique_ptr<services::MeteringService> metering_;
   api::AdminAuth auth_;
   http::Metrics metrics_;
+  http::Metrics proxy_http_metrics_;
+  proxy::ProxyMetrics proxy_metrics_;
   http::Router router_;
+  http::Router proxy_router_;
   boost::asio::io_context ioc_;
   boost::asio::thread_pool handler_pool_;
+  std::unique_ptr<proxy::UpstreamClient> upstream_;
+  std::unique_ptr<http::RoutedHandler> api_handler_;
+  std::unique_ptr<http::RoutedHandler> proxy_system_handler_;
+  std::unique_ptr<proxy::ProxyHandler> proxy_handler_;
   std::unique_ptr<http::Server> api_server_;
+  std::unique_ptr<http::Server> proxy_server_;
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
   std::thread io_thread_;
   std::uint16_t api_port_ = 0;
+  std::uint16_t proxy_port_ = 0;
   bool stopped_ = false;
 };
 

@@ -59,9 +59,8 @@ struct Server::Session {
   explicit Session(tcp::socket s) : stream(std::move(s)) {}
 };
 
-Server::Server(net::io_context& ioc, net::thread_pool& handler_pool, const Router& router, Metrics& metrics,
-               ServerOptions options)
-    : ioc_(ioc), pool_(handler_pool), router_(router), metrics_(metrics), options_(std::move(options)), acceptor_(ioc) {}
+Server::Server(net::io_context& ioc, ExchangeHandler& handler, ServerOptions options)
+    : ioc_(ioc), handler_(handler), options_(std::move(options)), acceptor_(ioc) {}
 
 Result<std::uint16_t> Server::listen(const std::string& address, std::uint16_t port) {
   boost::system::error_code ec;
@@ -132,13 +131,10 @@ net::awaitable<void> Server::run_session(tcp::socket socket) {
       break;
     }
     session.busy = true;
-    Response res = co_await handle(parser.get());
-    const bool keep_alive = res.keep_alive() && !stopping_;
-    res.keep_alive(keep_alive);
-    session.stream.expires_after(options_.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(session.stream, res, kTuple);
+    Exchange ex{parser.get(), session.stream, parser.get().keep_alive()};
+    co_await handler_.serve(ex);
     session.busy = false;
-    if (wec || !keep_alive) break;
+    if (!ex.keep_alive || stopping_) break;
   }
   boost::system::error_code ignored;
   session.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -147,14 +143,26 @@ net::awaitable<void> Server::run_session(tcp::socket socket) {
   --open_;
 }
 
-net::awaitable<Response> Server::handle(const Request& req) {
-  const auto started = std::chrono::steady_clock::now();
-  RequestContext ctx{req, {}, {}, {}};
+std::string request_id_for(const Request& req) {
   const auto given = req["X-Request-Id"];
-  ctx.request_id = valid_request_id(given) ? std::string(given) : new_uuid_v7(SystemClock().now_ms());
+  return valid_request_id(given) ? std::string(given) : new_uuid_v7(SystemClock().now_ms());
+}
+
+net::awaitable<void> RoutedHandler::serve(Exchange& ex) {
+  Response res = co_await respond(ex.request);
+  res.keep_alive(res.keep_alive() && ex.keep_alive);
+  ex.keep_alive = res.keep_alive();
+  ex.stream.expires_after(write_timeout_);
+  auto [ec, n] = co_await bhttp::async_write(ex.stream, res, kTuple);
+  if (ec) ex.keep_alive = false;
+}
+
+net::awaitable<Response> RoutedHandler::respond(const Request& req) {
+  const auto started = std::chrono::steady_clock::now();
+  RequestContext ctx{req, request_id_for(req), {}, {}};
   parse_query(req.target(), ctx);
   std::string route;
-  // Hop to the blocking pool for the handler, then back to this I/O thread.
+  // Hop to the blocking pool for the handler; the result comes back to this I/O thread.
   Response res = co_await net::co_spawn(
       pool_,
       [&]() -> net::awaitable<Response> {
@@ -169,7 +177,7 @@ net::awaitable<Response> Server::handle(const Request& req) {
   res.set("X-Request-Id", ctx.request_id);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics_.observe(route, std::string(req.method_string()), res.result_int(), seconds);
-  log::info("http.request", {{"server", options_.name},
+  log::info("http.request", {{"server", name_},
                              {"request_id", ctx.request_id},
                              {"method", std::string(req.method_string())},
                              {"route", route},

@@ -13,6 +13,7 @@ TestServer::TestServer(const TestDatabase& db, std::chrono::milliseconds read_ti
   config.database_url = db.url();
   config.database_pool_size = 4;
   config.api_port = 0;
+  config.proxy_port = 0;
   config.admin_token = kAdminToken;
   config.handler_threads = 4;
   config.api_http.read_timeout = read_timeout;
@@ -20,8 +21,8 @@ TestServer::TestServer(const TestDatabase& db, std::chrono::milliseconds read_ti
   auto rt = app::Runtime::create(config, clock_);
   if (!rt.ok()) throw std::runtime_error("runtime: " + rt.error().message);
   runtime_ = std::move(rt).value();
-  auto port = runtime_->start();
-  if (!port.ok()) throw std::runtime_error("listen: " + port.error().message);
+  auto started = runtime_->start();
+  if (!started.ok()) throw std::runtime_error("listen: " + started.error().message);
 }
 
 TestServer::~TestServer() {

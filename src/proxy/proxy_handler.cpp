@@ -1,0 +1,388 @@
+#include "proxy/proxy_handler.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+
+namespace winston::proxy {
+namespace net = boost::asio;
+namespace json = boost::json;
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string credits_text(MilliCredits mc) {
+  const auto sign = mc < 0 ? "-" : "";
+  const auto a = mc < 0 ? -mc : mc;
+  return fmt::format("{}{}.{:03}", sign, a / 1000, a % 1000);
+}
+
+// The id that makes a retry recognisable: the SDKs' Idempotency-Key, else the
+// client's X-Request-Id, else a fresh one.
+std::string request_id_of(const http::Request& req) {
+  for (auto name : {"Idempotency-Key", "X-Request-Id"}) {
+    const auto v = req[name];
+    if (!v.empty() && v.size() <= 200 && is_clean_utf8(v, false)) return std::string(v);
+  }
+  return new_uuid_v7(SystemClock().now_ms());
+}
+
+unsigned status_of(ErrorCode code) {
+  // Both LLM APIs use 400 for any invalid request, where the admin API says 422.
+  if (code == ErrorCode::kInvalidField) return 400;
+  return static_cast<unsigned>(http::http_status(code));
+}
+
+}  // namespace
+
+/// What one LLM call carries from step to step.
+struct ProxyHandler::Call {
+  WireApi api;
+  std::string request_id;
+  services::KeyIdentity who;
+  LlmRequest request;
+  const ModelEntry* entry = nullptr;
+  const Provider* provider = nullptr;
+  UpstreamEndpoint endpoint;
+  services::Reservation reservation;
+  Clock::time_point started = Clock::now();
+  double upstream_seconds = 0;  // from sending to the end of the upstream's response
+  std::optional<std::int64_t> ttfb_ms;
+  std::size_t body_bytes = 0;
+};
+
+std::string presented_key(const http::Request& req) {
+  if (auto k = req["x-api-key"]; !k.empty()) return std::string(k);
+  const std::string_view auth = req[bhttp::field::authorization];
+  if (auth.starts_with("Bearer ")) return std::string(auth.substr(7));
+  return {};
+}
+
+ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
+                           std::map<std::string, std::string> provider_keys, services::KeyService& keys,
+                           services::MeteringService& metering, UpstreamClient& upstream, ProxyMetrics& metrics,
+                           http::RoutedHandler& system_routes, ProxyOptions options)
+    : pool_(pool),
+      catalog_(catalog),
+      provider_keys_(std::move(provider_keys)),
+      keys_(keys),
+      metering_(metering),
+      upstream_(upstream),
+      metrics_(metrics),
+      system_(system_routes),
+      options_(std::move(options)) {}
+
+template <typename F>
+net::awaitable<std::invoke_result_t<F>> ProxyHandler::blocking(F f) {
+  // co_spawn needs a default-constructible result; Result<T> is not, so it travels in an optional.
+  using R = std::invoke_result_t<F>;
+  auto r = co_await net::co_spawn(
+      pool_, [f = std::move(f)]() mutable -> net::awaitable<std::optional<R>> { co_return f(); }, net::use_awaitable);
+  co_return std::move(*r);
+}
+
+net::awaitable<void> ProxyHandler::serve(http::Exchange& ex) {
+  const std::string_view target = ex.request.target();
+  const auto path = target.substr(0, target.find('?'));
+  const auto method = ex.request.method();
+  if (path == "/v1/messages" && method == bhttp::verb::post) {
+    co_await handle_llm(ex, WireApi::kAnthropicMessages);
+  } else if (path == "/v1/chat/completions" && method == bhttp::verb::post) {
+    co_await handle_llm(ex, WireApi::kOpenAIChat);
+  } else if (path == "/v1/models" && method == bhttp::verb::get) {
+    co_await handle_models(ex);
+  } else {
+    co_await system_.serve(ex);
+  }
+}
+
+net::awaitable<void> ProxyHandler::write(http::Exchange& ex, http::Response res) {
+  res.keep_alive(ex.keep_alive && ex.request.keep_alive());
+  ex.keep_alive = res.keep_alive();
+  res.prepare_payload();
+  ex.stream.expires_after(options_.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(ex.stream, res, kTuple);
+  if (ec) ex.keep_alive = false;
+}
+
+net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, unsigned status, std::string message,
+                                               const std::string& request_id) {
+  http::Response res{static_cast<bhttp::status>(status), ex.request.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.set("X-Winston-Request-Id", request_id);
+  res.body() = error_body(api, status, message);
+  if (status == 402) metrics_.payment_required();
+  co_await write(ex, std::move(res));
+}
+
+net::awaitable<void> ProxyHandler::handle_models(http::Exchange& ex) {
+  const auto key = presented_key(ex.request);
+  auto who = co_await blocking([this, key] { return keys_.authenticate(key); });
+  if (!who.ok()) {
+    co_await reply_error(ex, WireApi::kOpenAIChat, 401, who.error().message, request_id_of(ex.request));
+    co_return;
+  }
+  json::array data;
+  for (const auto& m : catalog_.models()) {
+    json::object o{{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider},
+                   {"context_window", m.context_window}, {"max_output_tokens", m.max_output_tokens},
+                   {"credit_multiplier", static_cast<double>(m.multiplier_milli) / 1000.0}};
+    if (m.retires_on) o["retires_on"] = *m.retires_on;
+    if (m.replacement) o["replacement"] = *m.replacement;
+    data.push_back(std::move(o));
+  }
+  http::Response res{bhttp::status::ok, ex.request.version()};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = json::serialize(json::object{{"object", "list"}, {"data", std::move(data)}});
+  co_await write(ex, std::move(res));
+}
+
+bhttp::request<bhttp::string_body> ProxyHandler::upstream_request(const Call& call, const http::Request& client) const {
+  const bool anthropic = call.api == WireApi::kAnthropicMessages;
+  bhttp::request<bhttp::string_body> req{
+      bhttp::verb::post, call.endpoint.base_path + (anthropic ? "/v1/messages" : "/chat/completions"), 11};
+  req.set(bhttp::field::content_type, "application/json");
+  req.set(bhttp::field::accept, call.request.stream ? "text/event-stream" : "application/json");
+  req.set(bhttp::field::user_agent, "winston-proxy");
+  const auto key_it = provider_keys_.find(call.provider->id);
+  const std::string key = key_it == provider_keys_.end() ? "" : key_it->second;
+  if (anthropic) {
+    if (!key.empty()) req.set("x-api-key", key);
+    const auto version = client["anthropic-version"];
+    req.set("anthropic-version", version.empty() ? options_.anthropic_version : std::string(version));
+    if (auto beta = client["anthropic-beta"]; !beta.empty()) req.set("anthropic-beta", beta);
+  } else {
+    if (!key.empty()) req.set(bhttp::field::authorization, "Bearer " + key);
+  }
+  req.body() = upstream_body(call.request, call.entry->upstream_model);
+  return req;
+}
+
+net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
+  Call call;
+  call.api = api;
+  call.request_id = request_id_of(ex.request);
+  call.body_bytes = ex.request.body().size();
+  const auto key = presented_key(ex.request);
+  if (key.empty()) {
+    co_await reply_error(ex, api, 401, "missing API key: send x-api-key or Authorization: Bearer", call.request_id);
+    co_return;
+  }
+  auto who = co_await blocking([this, key] { return keys_.authenticate(key); });
+  if (!who.ok()) {
+    co_await reply_error(ex, api, status_of(who.error().code), who.error().message, call.request_id);
+    co_return;
+  }
+  call.who = *who;
+  auto parsed = parse_request(api, ex.request.body());
+  if (!parsed.ok()) {
+    co_await reply_error(ex, api, status_of(parsed.error().code), parsed.error().message, call.request_id);
+    co_return;
+  }
+  call.request = std::move(parsed).value();
+  call.entry = catalog_.find(call.request.model);
+  if (call.entry == nullptr) {
+    co_await reply_error(ex, api, 404,
+                         fmt::format("model '{}' is not in this deployment's catalog; GET /v1/models lists the "
+                                     "models you can use",
+                                     call.request.model),
+                         call.request_id);
+    co_return;
+  }
+  call.provider = catalog_.provider(call.entry->provider);
+  if (call.provider->api != api) {
+    co_await reply_error(
+        ex, api, 400,
+        fmt::format("model '{}' is served over the {} API: send it to POST {}", call.entry->id,
+                    call.provider->api == WireApi::kAnthropicMessages ? "Anthropic Messages" : "OpenAI Chat Completions",
+                    call.provider->api == WireApi::kAnthropicMessages ? "/v1/messages" : "/v1/chat/completions"),
+        call.request_id);
+    co_return;
+  }
+  auto endpoint = UpstreamEndpoint::parse(call.provider->base_url);
+  if (!endpoint.ok() || !provider_keys_.contains(call.provider->id)) {
+    log::error("proxy.provider_unconfigured", {{"provider", call.provider->id}});
+    co_await reply_error(ex, api, 503, "the provider of this model is not configured on this deployment",
+                         call.request_id);
+    co_return;
+  }
+  call.endpoint = *endpoint;
+
+  const auto max_out = call.request.max_output_tokens > 0 ? call.request.max_output_tokens : call.entry->max_output_tokens;
+  const services::ReserveRequest rr{call.who.tenant_id, call.who.key_id, call.request_id, call.entry->id,
+                                    reservation_estimate(call.body_bytes, max_out, call.entry->multiplier_milli,
+                                                         metering_.tokens_per_credit())};
+  auto reservation = co_await blocking([this, rr] { return metering_.reserve(rr); });
+  if (!reservation.ok()) {
+    co_await reply_error(ex, api, status_of(reservation.error().code), reservation.error().message, call.request_id);
+    co_return;
+  }
+  call.reservation = std::move(reservation).value();
+
+  const auto sent = Clock::now();
+  auto resp = co_await upstream_.send(call.endpoint, upstream_request(call, ex.request));
+  call.ttfb_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count();
+  metrics_.upstream_latency(seconds_since(sent));
+  if (!resp.ok()) {
+    call.upstream_seconds = seconds_since(sent);
+    (void)co_await settle(call, {}, "upstream_error", std::nullopt);
+    const bool timeout = resp.error().message.find("in time") != std::string::npos;
+    co_await reply_error(ex, api, timeout ? 504 : 502, "the model provider could not be reached: " + resp.error().message,
+                         call.request_id);
+    co_return;
+  }
+  if ((*resp)->status() == 200 && call.request.stream) {
+    co_await relay_stream(ex, call, **resp);
+  } else {
+    co_await relay_whole(ex, call, **resp);
+  }
+  (void)sent;
+}
+
+net::awaitable<Result<services::Settlement>> ProxyHandler::settle(Call& call, const TokenUsage& tokens,
+                                                                  std::string status,
+                                                                  std::optional<unsigned> upstream_status) {
+  services::UsageReport u;
+  u.provider = call.provider->id;
+  u.tokens = tokens;
+  u.multiplier_milli = call.entry->multiplier_milli;
+  u.status = std::move(status);
+  if (upstream_status) u.upstream_status = *upstream_status;
+  u.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - call.started).count();
+  u.ttfb_ms = call.ttfb_ms;
+  const auto reservation = call.reservation;
+  auto s = co_await blocking([this, reservation, u] { return metering_.settle(reservation, u); });
+  if (!s.ok()) {
+    // The reservation stays open and is resolved by recovery; never lose the request silently.
+    log::error("proxy.settle_failed", {{"request_id", call.request_id}, {"tenant_id", call.who.tenant_id},
+                                       {"error", s.error().message}});
+  } else {
+    metrics_.usage(call.entry->id, tokens, s->charged_mc);
+  }
+  metrics_.overhead(std::max(0.0, seconds_since(call.started) - call.upstream_seconds));
+  co_return s;
+}
+
+void ProxyHandler::add_credit_headers(http::Response& res, const Call& call, const services::Settlement* s) const {
+  res.set("X-Winston-Request-Id", call.request_id);
+  if (call.reservation.unlimited) {
+    res.set("X-Winston-Credits-Remaining", "unlimited");
+    return;
+  }
+  const MilliCredits remaining = s ? s->available_mc : call.reservation.available_before_mc;
+  res.set("X-Winston-Credits-Remaining", credits_text(remaining));
+  const bool low = s ? s->low : is_low_balance(remaining, call.reservation.allotment_mc);
+  if (low) res.set("X-Winston-Credits-Warning", "low");
+  if (s) res.set("X-Winston-Credits-Charged", credits_text(s->charged_mc));
+}
+
+net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp) {
+  const unsigned status = resp.status();
+  const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
+  auto body = co_await resp.read_all(options_.max_response_bytes);
+  call.upstream_seconds = seconds_since(sent);
+  if (!body.ok()) {
+    (void)co_await settle(call, {}, "upstream_error", status);
+    co_await reply_error(ex, call.api, 502, body.error().message, call.request_id);
+    co_return;
+  }
+  TokenUsage tokens;
+  if (status == 200) {
+    boost::system::error_code ec;
+    const auto doc = json::parse(*body, ec);
+    if (!ec) tokens = usage_from_body(call.api, doc);
+  }
+  auto s = co_await settle(call, tokens, status == 200 ? "ok" : "upstream_error", status);
+  metrics_.request(call.entry->id, call.provider->id, status);
+  http::Response res{static_cast<bhttp::status>(status), ex.request.version()};
+  const auto ct = resp.headers()[bhttp::field::content_type];
+  res.set(bhttp::field::content_type, ct.empty() ? std::string("application/json") : std::string(ct));
+  for (auto h : {"request-id", "x-request-id", "retry-after"}) {
+    if (auto v = resp.headers()[h]; !v.empty()) res.set(h, v);
+  }
+  add_credit_headers(res, call, s.ok() ? &*s : nullptr);
+  res.body() = std::move(body).value();
+  co_await write(ex, std::move(res));
+}
+
+net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp) {
+  const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
+  metrics_.stream_opened();
+  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, ex.request.version()};
+  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(bhttp::field::cache_control, "no-cache");
+  for (auto h : {"request-id", "x-request-id"}) {
+    if (auto v = resp.headers()[h]; !v.empty()) head.set(h, v);
+  }
+  {
+    http::Response tmp;
+    add_credit_headers(tmp, call, nullptr);
+    for (const auto& f : tmp) head.set(f.name_string(), f.value());
+  }
+  head.chunked(true);
+  head.keep_alive(ex.request.keep_alive());
+  bhttp::response_serializer<bhttp::empty_body> sr{head};
+  ex.stream.expires_after(options_.write_timeout);
+  auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, kTuple);
+
+  StreamMeter meter(call.api, call.api == WireApi::kOpenAIChat && !call.request.client_wants_usage);
+  std::string status = "ok";
+  bool client_gone = static_cast<bool>(hec);
+  std::string out;
+  while (!client_gone) {
+    out.clear();
+    auto piece = co_await resp.read_some();
+    if (!piece.ok()) {
+      out = meter.error_event("the model provider's stream broke off: " + piece.error().message);
+      status = "truncated";
+    } else if (piece->empty() && resp.done()) {
+      if (!meter.complete() && !meter.upstream_error()) {
+        out = meter.error_event("the model provider's stream ended before it was complete");
+        status = "truncated";
+      }
+    } else if (!meter.feed(*piece, out)) {
+      out += meter.error_event("the model provider sent a malformed stream");
+      status = "malformed";
+      resp.abort();
+    }
+    if (!out.empty()) {
+      ex.stream.expires_after(options_.write_timeout);
+      auto [wec, wn] = co_await net::async_write(ex.stream, bhttp::make_chunk(net::buffer(out)), kTuple);
+      client_gone = static_cast<bool>(wec);
+    }
+    if (status != "ok" || resp.done()) break;
+  }
+  if (client_gone) {
+    resp.abort();  // closing the upstream connection stops the generation
+    status = "cancelled";
+    ex.keep_alive = false;
+  } else {
+    ex.stream.expires_after(options_.write_timeout);
+    auto [lec, ln] = co_await net::async_write(ex.stream, bhttp::make_chunk_last(), kTuple);
+    if (lec) ex.keep_alive = false;
+  }
+  if (status != "ok" && status != "cancelled") ex.keep_alive = ex.keep_alive && true;
+  call.upstream_seconds = seconds_since(sent);
+  // Settle on what was seen; where the provider never reported output, estimate it from the text relayed.
+  TokenUsage tokens = meter.usage();
+  const auto text_tokens = static_cast<std::int64_t>(meter.text_bytes() / 4);
+  if (!meter.complete() || !meter.saw_usage()) {
+    tokens.output = std::max(tokens.output, text_tokens);
+    if (!meter.saw_usage()) tokens.input = static_cast<std::int64_t>(call.body_bytes / 4);
+  }
+  if (meter.upstream_error() && status == "ok") status = "upstream_error";
+  (void)co_await settle(call, tokens, status, 200);
+  metrics_.request(call.entry->id, call.provider->id, 200);
+  metrics_.stream_closed();
+}
+
+}  // namespace winston::proxy

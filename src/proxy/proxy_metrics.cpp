@@ -1,0 +1,90 @@
+#include "proxy/proxy_metrics.hpp"
+
+#include <fmt/format.h>
+
+#include "http/metrics.hpp"
+
+namespace winston::proxy {
+namespace {
+
+constexpr std::array<double, 14> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                             0.01,    0.05,   0.1,     0.5,    1.0,   5.0,    30.0};
+
+}  // namespace
+
+void ProxyMetrics::observe(Histogram& h, double seconds) {
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void ProxyMetrics::request(const std::string& model, const std::string& provider, unsigned status) {
+  std::lock_guard lock(mu_);
+  ++requests_[{model, provider, status}];
+}
+
+void ProxyMetrics::usage(const std::string& model, const TokenUsage& t, MilliCredits charged_mc) {
+  std::lock_guard lock(mu_);
+  auto& u = usage_[model];
+  u[0] += t.input;
+  u[1] += t.output;
+  u[2] += t.cache_creation;
+  u[3] += t.cache_read;
+  u[4] += charged_mc;
+}
+
+void ProxyMetrics::upstream_latency(double seconds) {
+  std::lock_guard lock(mu_);
+  observe(upstream_, seconds);
+}
+
+void ProxyMetrics::overhead(double seconds) {
+  std::lock_guard lock(mu_);
+  observe(overhead_, seconds);
+}
+
+void ProxyMetrics::render_histogram(std::string& out, const std::string& name, const Histogram& h) {
+  out += fmt::format("# TYPE {} histogram\n", name);
+  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+    out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, kBuckets[i], h.counts[i]);
+  }
+  out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n{}_sum {}\n{}_count {}\n", name, h.count, name, h.sum, name, h.count);
+}
+
+std::string ProxyMetrics::render() const {
+  std::lock_guard lock(mu_);
+  std::string out = "# HELP winston_proxy_requests_total LLM requests by model, provider and status.\n"
+                    "# TYPE winston_proxy_requests_total counter\n";
+  for (const auto& [k, n] : requests_) {
+    out += fmt::format("winston_proxy_requests_total{{model=\"{}\",provider=\"{}\",status=\"{}\"}} {}\n",
+                       http::escape_label(std::get<0>(k)), http::escape_label(std::get<1>(k)), std::get<2>(k), n);
+  }
+  out += "# HELP winston_proxy_tokens_total Tokens by model and kind.\n# TYPE winston_proxy_tokens_total counter\n";
+  static constexpr std::array<const char*, 4> kKinds = {"input", "output", "cache_creation", "cache_read"};
+  for (const auto& [model, u] : usage_) {
+    for (std::size_t i = 0; i < kKinds.size(); ++i) {
+      out += fmt::format("winston_proxy_tokens_total{{model=\"{}\",kind=\"{}\"}} {}\n", http::escape_label(model),
+                         kKinds[i], u[i]);
+    }
+  }
+  out += "# HELP winston_proxy_credits_charged_mc_total Milli-credits charged by model.\n"
+         "# TYPE winston_proxy_credits_charged_mc_total counter\n";
+  for (const auto& [model, u] : usage_) {
+    out += fmt::format("winston_proxy_credits_charged_mc_total{{model=\"{}\"}} {}\n", http::escape_label(model), u[4]);
+  }
+  out += "# HELP winston_proxy_upstream_seconds Time to the upstream's response header.\n";
+  render_histogram(out, "winston_proxy_upstream_seconds", upstream_);
+  out += "# HELP winston_proxy_overhead_seconds Time the proxy adds (total minus upstream).\n";
+  render_histogram(out, "winston_proxy_overhead_seconds", overhead_);
+  out += fmt::format(
+      "# HELP winston_proxy_payment_required_total Requests refused with 402.\n"
+      "# TYPE winston_proxy_payment_required_total counter\nwinston_proxy_payment_required_total {}\n"
+      "# HELP winston_proxy_open_streams Streams being relayed now.\n"
+      "# TYPE winston_proxy_open_streams gauge\nwinston_proxy_open_streams {}\n",
+      payment_required_.load(), open_streams_.load());
+  return out;
+}
+
+}  // namespace winston::proxy

@@ -1,0 +1,43 @@
+#pragma once
+// Prometheus metrics of the LLM proxy.
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "core/credits.hpp"
+
+namespace winston::proxy {
+
+class ProxyMetrics {
+ public:
+  void request(const std::string& model, const std::string& provider, unsigned status);
+  void usage(const std::string& model, const TokenUsage& tokens, MilliCredits charged_mc);
+  void upstream_latency(double seconds);
+  void overhead(double seconds);
+  void payment_required() { ++payment_required_; }
+  void stream_opened() { ++open_streams_; }
+  void stream_closed() { --open_streams_; }
+  std::string render() const;
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, 14> counts{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  static void observe(Histogram& h, double seconds);
+  static void render_histogram(std::string& out, const std::string& name, const Histogram& h);
+
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;
+  std::map<std::string, std::array<std::int64_t, 5>> usage_;  // input, output, cache_creation, cache_read, mc
+  Histogram upstream_, overhead_;
+  std::atomic<std::uint64_t> payment_required_{0};
+  std::atomic<std::int64_t> open_streams_{0};
+};
+
+}  // namespace winston::proxy

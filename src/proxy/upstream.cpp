@@ -1,0 +1,265 @@
+#include "proxy/upstream.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <array>
+#include <random>
+#include <variant>
+
+#include "core/log.hpp"
+
+namespace winston::proxy {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+namespace {
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+bool retryable_status(unsigned s) { return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
+
+}  // namespace
+
+/// One connection, plain or TLS, with the parser state of the response in flight.
+class UpstreamConnection {
+ public:
+  using Plain = beast::tcp_stream;
+  using Tls = beast::ssl_stream<beast::tcp_stream>;
+
+  UpstreamConnection(net::any_io_executor ex) : stream_(std::in_place_index<0>, ex) {}
+  UpstreamConnection(net::any_io_executor ex, net::ssl::context& ctx) : stream_(std::in_place_index<1>, ex, ctx) {}
+
+  beast::tcp_stream& lowest() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream_);
+  }
+  Tls* tls() { return std::get_if<1>(&stream_); }
+
+  net::awaitable<std::tuple<beast::error_code, std::size_t>> write(bhttp::request<bhttp::string_body>& req) {
+    return std::visit([&](auto& s) { return bhttp::async_write(s, req, kTuple); }, stream_);
+  }
+  net::awaitable<std::tuple<beast::error_code, std::size_t>> read_header() {
+    return std::visit([&](auto& s) { return bhttp::async_read_header(s, buffer_, *parser_, kTuple); }, stream_);
+  }
+  net::awaitable<std::tuple<beast::error_code, std::size_t>> read_some() {
+    return std::visit([&](auto& s) { return bhttp::async_read_some(s, buffer_, *parser_, kTuple); }, stream_);
+  }
+  void reset_parser() {
+    parser_.emplace();
+    parser_->body_limit(boost::none);  // the caller bounds what it keeps
+  }
+  void close() {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
+  }
+  bool open() { return lowest().socket().is_open(); }
+
+  std::variant<Plain, Tls> stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  std::array<char, kReadChunk> chunk_{};
+};
+
+Result<UpstreamEndpoint> UpstreamEndpoint::parse(std::string_view base_url) {
+  auto u = boost::urls::parse_absolute_uri(base_url);
+  if (!u) return Error::invalid("base_url", "invalid provider base URL '" + std::string(base_url) + "'");
+  UpstreamEndpoint e;
+  const auto scheme = u->scheme();
+  if (scheme != "http" && scheme != "https") return Error::invalid("base_url", "provider base URL must be http(s)");
+  e.tls = scheme == "https";
+  e.host = std::string(u->host());
+  if (e.host.empty()) return Error::invalid("base_url", "provider base URL needs a host");
+  e.port = u->has_port() ? std::string(u->port()) : (e.tls ? "443" : "80");
+  e.base_path = std::string(u->encoded_path());
+  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
+  return e;
+}
+
+UpstreamResponse::UpstreamResponse(UpstreamClient& client, std::unique_ptr<UpstreamConnection> conn,
+                                   std::string pool_key)
+    : client_(client), conn_(std::move(conn)), pool_key_(std::move(pool_key)) {}
+
+UpstreamResponse::~UpstreamResponse() {
+  if (!conn_) return;
+  // Reusable only when the whole response was read and both sides keep the connection.
+  if (conn_->parser_->is_done() && conn_->parser_->get().keep_alive() && conn_->open()) {
+    client_.release(pool_key_, std::move(conn_));
+  } else {
+    conn_->close();
+  }
+}
+
+unsigned UpstreamResponse::status() const { return conn_->parser_->get().result_int(); }
+const bhttp::fields& UpstreamResponse::headers() const { return conn_->parser_->get().base(); }
+bool UpstreamResponse::done() const { return !conn_ || conn_->parser_->is_done(); }
+
+void UpstreamResponse::abort() {
+  if (conn_) conn_->close();
+  conn_.reset();
+}
+
+net::awaitable<Result<std::string_view>> UpstreamResponse::read_some() {
+  if (done()) co_return std::string_view{};
+  auto& body = conn_->parser_->get().body();
+  body.data = conn_->chunk_.data();
+  body.size = conn_->chunk_.size();
+  conn_->lowest().expires_after(client_.options_.idle_timeout);
+  auto [ec, n] = co_await conn_->read_some();
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    const bool timeout = ec == beast::error::timeout;
+    abort();
+    co_return Error::unavailable(timeout ? "upstream stopped sending (idle timeout)" : "upstream connection failed: " + ec.message());
+  }
+  co_return std::string_view(conn_->chunk_.data(), conn_->chunk_.size() - body.size);
+}
+
+net::awaitable<Result<std::string>> UpstreamResponse::read_all(std::size_t limit) {
+  std::string out;
+  while (!done()) {
+    auto piece = co_await read_some();
+    if (!piece.ok()) co_return piece.error();
+    if (out.size() + piece->size() > limit) {
+      abort();
+      co_return Error::unavailable("upstream response is larger than the proxy's limit");
+    }
+    out.append(*piece);
+  }
+  co_return out;
+}
+
+UpstreamClient::UpstreamClient(net::any_io_executor executor, UpstreamOptions options)
+    : executor_(std::move(executor)), options_(options), tls_(net::ssl::context::tls_client) {
+  tls_.set_default_verify_paths();
+  tls_.set_verify_mode(net::ssl::verify_peer);
+  tls_.set_options(net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                   net::ssl::context::no_tlsv1_1);
+}
+
+UpstreamClient::~UpstreamClient() {
+  for (auto& [_, conns] : idle_) {
+    for (auto& c : conns) c->close();
+  }
+}
+
+std::size_t UpstreamClient::idle_connections() const {
+  std::size_t n = 0;
+  for (const auto& [_, conns] : idle_) n += conns.size();
+  return n;
+}
+
+void UpstreamClient::release(std::string key, std::unique_ptr<UpstreamConnection> conn) {
+  auto& pool = idle_[key];
+  if (pool.size() >= options_.max_idle_per_host) {
+    conn->close();
+    return;
+  }
+  pool.push_back(std::move(conn));
+}
+
+net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamClient::connect(const UpstreamEndpoint& ep) {
+  tcp::resolver resolver(executor_);
+  net::steady_timer guard(executor_, options_.connect_timeout);
+  guard.async_wait([&](beast::error_code ec) {
+    if (!ec) resolver.cancel();
+  });
+  auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, kTuple);
+  guard.cancel();
+  if (rec) co_return Error::unavailable("cannot resolve " + ep.host + ": " + rec.message());
+  auto conn = ep.tls ? std::make_unique<UpstreamConnection>(executor_, tls_) : std::make_unique<UpstreamConnection>(executor_);
+  conn->lowest().expires_after(options_.connect_timeout);
+  auto [cec, endpoint] = co_await conn->lowest().async_connect(results, kTuple);
+  if (cec) co_return Error::unavailable("cannot connect to " + ep.key() + ": " + cec.message());
+  if (auto* tls = conn->tls()) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"  // OpenSSL's macro
+    const bool sni = SSL_set_tlsext_host_name(tls->native_handle(), ep.host.c_str());
+#pragma GCC diagnostic pop
+    if (!sni) {
+      co_return Error::unavailable("TLS: cannot set SNI for " + ep.host);
+    }
+    tls->set_verify_callback(net::ssl::host_name_verification(ep.host));
+    auto [hec] = co_await tls->async_handshake(net::ssl::stream_base::client, kTuple);
+    if (hec) co_return Error::unavailable("TLS handshake with " + ep.key() + " failed: " + hec.message());
+  }
+  co_return conn;
+}
+
+net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::attempt(
+    const UpstreamEndpoint& ep, bhttp::request<bhttp::string_body>& req, bool& retryable) {
+  retryable = true;  // nothing reached the upstream's application yet
+  std::unique_ptr<UpstreamConnection> conn;
+  bool reused = false;
+  if (auto it = idle_.find(ep.key()); it != idle_.end() && !it->second.empty()) {
+    conn = std::move(it->second.back());
+    it->second.pop_back();
+    reused = true;
+  } else {
+    auto fresh = co_await connect(ep);
+    if (!fresh.ok()) co_return fresh.error();
+    conn = std::move(fresh).value();
+  }
+  conn->reset_parser();
+  conn->lowest().expires_after(options_.first_byte_timeout);
+  auto [wec, wn] = co_await conn->write(req);
+  if (wec) {
+    conn->close();
+    co_return Error::unavailable(std::string(reused ? "pooled" : "new") + " upstream connection failed on write: " +
+                                 wec.message());
+  }
+  auto [hec, hn] = co_await conn->read_header();
+  if (hec) {
+    conn->close();
+    // A pooled connection the server closed while idle fails here having done nothing: safe to retry.
+    retryable = reused && hn == 0;
+    co_return Error::unavailable(hec == beast::error::timeout ? "upstream did not answer in time"
+                                                              : "upstream connection failed: " + hec.message());
+  }
+  retryable = false;
+  co_return std::make_unique<UpstreamResponse>(*this, std::move(conn), ep.key());
+}
+
+net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::send(const UpstreamEndpoint& ep,
+                                                                                bhttp::request<bhttp::string_body> req) {
+  req.set(bhttp::field::host, ep.host);
+  req.keep_alive(true);
+  req.prepare_payload();
+  static thread_local std::minstd_rand jitter{std::random_device{}()};
+  auto delay = options_.backoff;
+  for (int attempt_no = 1;; ++attempt_no) {
+    bool retryable = false;
+    auto r = co_await attempt(ep, req, retryable);
+    const bool last = attempt_no >= options_.max_attempts;
+    std::chrono::milliseconds wait = delay + std::chrono::milliseconds(jitter() % (delay.count() / 2 + 1));
+    if (r.ok()) {
+      if (last || !retryable_status((*r)->status())) co_return r;
+      if (auto ra = (*r)->headers()["retry-after"]; !ra.empty()) {
+        try {
+          wait = std::min(std::chrono::milliseconds(std::stoll(std::string(ra)) * 1000), options_.max_retry_after);
+        } catch (const std::exception&) {
+          // an HTTP date or garbage: keep our own backoff
+        }
+      }
+      auto drained = co_await (*r)->read_all(1 << 20);  // reuse the connection if the error body is small
+      (void)drained;
+      log::warn("upstream.retry", {{"upstream", ep.key()}, {"status", (*r)->status()}, {"attempt", attempt_no}});
+    } else {
+      if (last || !retryable) co_return r;
+      log::warn("upstream.retry", {{"upstream", ep.key()}, {"error", r.error().message}, {"attempt", attempt_no}});
+    }
+    net::steady_timer timer(executor_, wait);
+    co_await timer.async_wait(kTuple);
+    delay *= 2;
+  }
+}
+
+}  // namespace winston::proxy

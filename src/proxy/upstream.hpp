@@ -1,0 +1,96 @@
+#pragma once
+// The proxy's HTTP client towards LLM providers: plain or TLS (OpenSSL,
+// certificate and host name verified), pooled keep-alive connections,
+// connect / first-byte / idle timeouts, retries with backoff on connect
+// failures, 429 and 5xx — only ever before the client has received a byte.
+// All of it runs on the I/O thread that owns the client; no locks.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace winston::proxy {
+
+namespace bhttp = boost::beast::http;
+
+struct UpstreamEndpoint {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string base_path;  // e.g. "/v1", no trailing slash
+  static Result<UpstreamEndpoint> parse(std::string_view base_url);
+  std::string key() const { return (tls ? "https://" : "http://") + host + ":" + port; }
+};
+
+struct UpstreamOptions {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds first_byte_timeout{300'000};  // a long non-streaming answer takes minutes
+  std::chrono::milliseconds idle_timeout{120'000};        // between stream reads
+  std::chrono::milliseconds backoff{250};                 // doubled per attempt, with jitter
+  std::chrono::milliseconds max_retry_after{5'000};
+  int max_attempts = 3;
+  std::size_t max_idle_per_host = 64;
+};
+
+class UpstreamConnection;
+class UpstreamClient;
+
+/// A response being read: status and headers first, then the body in pieces.
+class UpstreamResponse {
+ public:
+  UpstreamResponse(UpstreamClient& client, std::unique_ptr<UpstreamConnection> conn, std::string pool_key);
+  ~UpstreamResponse();
+  unsigned status() const;
+  const bhttp::fields& headers() const;
+  /// The next piece of the body; empty with done() at the end. kUnavailable
+  /// on timeout or a broken connection.
+  boost::asio::awaitable<Result<std::string_view>> read_some();
+  /// Reads the rest of the body, at most `limit` bytes.
+  boost::asio::awaitable<Result<std::string>> read_all(std::size_t limit);
+  bool done() const;
+  /// Closes the connection now (the client went away): the upstream stops generating.
+  void abort();
+
+ private:
+  friend class UpstreamClient;
+  UpstreamClient& client_;
+  std::unique_ptr<UpstreamConnection> conn_;
+  std::string pool_key_;
+};
+
+class UpstreamClient {
+ public:
+  UpstreamClient(boost::asio::any_io_executor executor, UpstreamOptions options);
+  ~UpstreamClient();
+
+  /// Sends the request and waits for the response header, retrying what may
+  /// be retried. A final 429/5xx is returned as a response, not an error.
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamResponse>>> send(const UpstreamEndpoint& endpoint,
+                                                                          bhttp::request<bhttp::string_body> request);
+  std::size_t idle_connections() const;
+  const UpstreamOptions& options() const { return options_; }
+
+ private:
+  friend class UpstreamResponse;
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> connect(const UpstreamEndpoint& endpoint);
+  boost::asio::awaitable<Result<std::unique_ptr<UpstreamResponse>>> attempt(const UpstreamEndpoint& endpoint,
+                                                                             bhttp::request<bhttp::string_body>& req,
+                                                                             bool& retryable);
+  void release(std::string key, std::unique_ptr<UpstreamConnection> conn);
+
+  boost::asio::any_io_executor executor_;
+  UpstreamOptions options_;
+  boost::asio::ssl::context tls_;
+  std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+};
+
+}  // namespace winston::proxy
