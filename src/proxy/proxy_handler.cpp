@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
+#include "http/blocking.hpp"
 #include "core/log.hpp"
 
 namespace winston::proxy {
@@ -81,15 +82,6 @@ ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
       system_(system_routes),
       options_(std::move(options)) {}
 
-template <typename F>
-net::awaitable<std::invoke_result_t<F>> ProxyHandler::blocking(F f) {
-  // co_spawn needs a default-constructible result; Result<T> is not, so it travels in an optional.
-  using R = std::invoke_result_t<F>;
-  auto r = co_await net::co_spawn(
-      pool_, [f = std::move(f)]() mutable -> net::awaitable<std::optional<R>> { co_return f(); }, net::use_awaitable);
-  co_return std::move(*r);
-}
-
 net::awaitable<void> ProxyHandler::serve(http::Exchange& ex) {
   const std::string_view target = ex.request.target();
   const auto path = target.substr(0, target.find('?'));
@@ -114,8 +106,8 @@ net::awaitable<void> ProxyHandler::write(http::Exchange& ex, http::Response res)
   if (ec) ex.keep_alive = false;
 }
 
-net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, unsigned status, std::string message,
-                                               const std::string& request_id) {
+net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, unsigned status,
+                                               std::string_view message, const std::string& request_id) {
   http::Response res{static_cast<bhttp::status>(status), ex.request.version()};
   res.set(bhttp::field::content_type, "application/json");
   res.set("X-Winston-Request-Id", request_id);
@@ -126,9 +118,12 @@ net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, 
 
 net::awaitable<void> ProxyHandler::handle_models(http::Exchange& ex) {
   const auto key = presented_key(ex.request);
-  auto who = co_await blocking([this, key] { return keys_.authenticate(key); });
+  const auto authenticate = [this, key] { return keys_.authenticate(key); };
+  auto who_result = co_await http::run_blocking(pool_, authenticate);
+  auto& who = *who_result;
   if (!who.ok()) {
-    co_await reply_error(ex, WireApi::kOpenAIChat, 401, who.error().message, request_id_of(ex.request));
+    const auto request_id = request_id_of(ex.request);
+    co_await reply_error(ex, WireApi::kOpenAIChat, 401, who.error().message, request_id);
     co_return;
   }
   json::array data;
@@ -177,7 +172,9 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     co_await reply_error(ex, api, 401, "missing API key: send x-api-key or Authorization: Bearer", call.request_id);
     co_return;
   }
-  auto who = co_await blocking([this, key] { return keys_.authenticate(key); });
+  const auto authenticate = [this, key] { return keys_.authenticate(key); };
+  auto who_result = co_await http::run_blocking(pool_, authenticate);
+  auto& who = *who_result;
   if (!who.ok()) {
     co_await reply_error(ex, api, status_of(who.error().code), who.error().message, call.request_id);
     co_return;
@@ -191,21 +188,19 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   call.request = std::move(parsed).value();
   call.entry = catalog_.find(call.request.model);
   if (call.entry == nullptr) {
-    co_await reply_error(ex, api, 404,
-                         fmt::format("model '{}' is not in this deployment's catalog; GET /v1/models lists the "
-                                     "models you can use",
-                                     call.request.model),
-                         call.request_id);
+    const auto message = fmt::format(
+        "model '{}' is not in this deployment's catalog; GET /v1/models lists the models you can use",
+        call.request.model);
+    co_await reply_error(ex, api, 404, message, call.request_id);
     co_return;
   }
   call.provider = catalog_.provider(call.entry->provider);
   if (call.provider->api != api) {
-    co_await reply_error(
-        ex, api, 400,
-        fmt::format("model '{}' is served over the {} API: send it to POST {}", call.entry->id,
-                    call.provider->api == WireApi::kAnthropicMessages ? "Anthropic Messages" : "OpenAI Chat Completions",
-                    call.provider->api == WireApi::kAnthropicMessages ? "/v1/messages" : "/v1/chat/completions"),
-        call.request_id);
+    const bool anthropic = call.provider->api == WireApi::kAnthropicMessages;
+    const auto message = fmt::format("model '{}' is served over the {} API: send it to POST {}", call.entry->id,
+                                     anthropic ? "Anthropic Messages" : "OpenAI Chat Completions",
+                                     anthropic ? "/v1/messages" : "/v1/chat/completions");
+    co_await reply_error(ex, api, 400, message, call.request_id);
     co_return;
   }
   auto endpoint = UpstreamEndpoint::parse(call.provider->base_url);
@@ -221,7 +216,9 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   const services::ReserveRequest rr{call.who.tenant_id, call.who.key_id, call.request_id, call.entry->id,
                                     reservation_estimate(call.body_bytes, max_out, call.entry->multiplier_milli,
                                                          metering_.tokens_per_credit())};
-  auto reservation = co_await blocking([this, rr] { return metering_.reserve(rr); });
+  const auto reserve = [this, rr] { return metering_.reserve(rr); };
+  auto reserve_result = co_await http::run_blocking(pool_, reserve);
+  auto& reservation = *reserve_result;
   if (!reservation.ok()) {
     co_await reply_error(ex, api, status_of(reservation.error().code), reservation.error().message, call.request_id);
     co_return;
@@ -229,15 +226,16 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   call.reservation = std::move(reservation).value();
 
   const auto sent = Clock::now();
-  auto resp = co_await upstream_.send(call.endpoint, upstream_request(call, ex.request));
+  auto outgoing = upstream_request(call, ex.request);
+  auto resp = co_await upstream_.send(call.endpoint, std::move(outgoing));
   call.ttfb_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent).count();
   metrics_.upstream_latency(seconds_since(sent));
   if (!resp.ok()) {
     call.upstream_seconds = seconds_since(sent);
     (void)co_await settle(call, {}, "upstream_error", std::nullopt);
     const bool timeout = resp.error().message.find("in time") != std::string::npos;
-    co_await reply_error(ex, api, timeout ? 504 : 502, "the model provider could not be reached: " + resp.error().message,
-                         call.request_id);
+    const auto message = "the model provider could not be reached: " + resp.error().message;
+    co_await reply_error(ex, api, timeout ? 504 : 502, message, call.request_id);
     co_return;
   }
   if ((*resp)->status() == 200 && call.request.stream) {
@@ -248,19 +246,21 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   (void)sent;
 }
 
-net::awaitable<Result<services::Settlement>> ProxyHandler::settle(Call& call, const TokenUsage& tokens,
-                                                                  std::string status,
+net::awaitable<Result<services::Settlement>> ProxyHandler::settle(Call& call, TokenUsage tokens,
+                                                                  std::string_view status,
                                                                   std::optional<unsigned> upstream_status) {
   services::UsageReport u;
   u.provider = call.provider->id;
   u.tokens = tokens;
   u.multiplier_milli = call.entry->multiplier_milli;
-  u.status = std::move(status);
+  u.status = std::string(status);
   if (upstream_status) u.upstream_status = *upstream_status;
   u.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - call.started).count();
   u.ttfb_ms = call.ttfb_ms;
   const auto reservation = call.reservation;
-  auto s = co_await blocking([this, reservation, u] { return metering_.settle(reservation, u); });
+  const auto settle_fn = [this, reservation, u] { return metering_.settle(reservation, u); };
+  auto settle_result = co_await http::run_blocking(pool_, settle_fn);
+  auto& s = *settle_result;
   if (!s.ok()) {
     // The reservation stays open and is resolved by recovery; never lose the request silently.
     log::error("proxy.settle_failed", {{"request_id", call.request_id}, {"tenant_id", call.who.tenant_id},
@@ -269,7 +269,7 @@ net::awaitable<Result<services::Settlement>> ProxyHandler::settle(Call& call, co
     metrics_.usage(call.entry->id, tokens, s->charged_mc);
   }
   metrics_.overhead(std::max(0.0, seconds_since(call.started) - call.upstream_seconds));
-  co_return s;
+  co_return std::move(s);
 }
 
 void ProxyHandler::add_credit_headers(http::Response& res, const Call& call, const services::Settlement* s) const {
@@ -342,7 +342,7 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
     out.clear();
     auto piece = co_await resp.read_some();
     if (!piece.ok()) {
-      out = meter.error_event("the model provider's stream broke off: " + piece.error().message);
+      out = meter.error_event("the model provider's stream broke off: " + piece.error().message);  // not awaited
       status = "truncated";
     } else if (piece->empty() && resp.done()) {
       if (!meter.complete() && !meter.upstream_error()) {
@@ -356,7 +356,8 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
     }
     if (!out.empty()) {
       ex.stream.expires_after(options_.write_timeout);
-      auto [wec, wn] = co_await net::async_write(ex.stream, bhttp::make_chunk(net::buffer(out)), kTuple);
+      const auto chunk = bhttp::make_chunk(net::buffer(out));
+      auto [wec, wn] = co_await net::async_write(ex.stream, chunk, kTuple);
       client_gone = static_cast<bool>(wec);
     }
     if (status != "ok" || resp.done()) break;
@@ -367,10 +368,10 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
     ex.keep_alive = false;
   } else {
     ex.stream.expires_after(options_.write_timeout);
-    auto [lec, ln] = co_await net::async_write(ex.stream, bhttp::make_chunk_last(), kTuple);
+    const auto last = bhttp::make_chunk_last();
+    auto [lec, ln] = co_await net::async_write(ex.stream, last, kTuple);
     if (lec) ex.keep_alive = false;
   }
-  if (status != "ok" && status != "cancelled") ex.keep_alive = ex.keep_alive && true;
   call.upstream_seconds = seconds_since(sent);
   // Settle on what was seen; where the provider never reported output, estimate it from the text relayed.
   TokenUsage tokens = meter.usage();

@@ -40,15 +40,12 @@ class ProxyHandler final : public http::ExchangeHandler {
   boost::asio::awaitable<void> relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp);
   boost::asio::awaitable<void> relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp);
   boost::asio::awaitable<void> write(http::Exchange& ex, http::Response res);
-  boost::asio::awaitable<void> reply_error(http::Exchange& ex, WireApi api, unsigned status, std::string message,
+  boost::asio::awaitable<void> reply_error(http::Exchange& ex, WireApi api, unsigned status, std::string_view message,
                                            const std::string& request_id);
-  boost::asio::awaitable<Result<services::Settlement>> settle(Call& call, const TokenUsage& tokens, std::string status,
+  boost::asio::awaitable<Result<services::Settlement>> settle(Call& call, TokenUsage tokens, std::string_view status,
                                                              std::optional<unsigned> upstream_status);
   void add_credit_headers(http::Response& res, const Call& call, const services::Settlement* s) const;
   bhttp::request<bhttp::string_body> upstream_request(const Call& call, const http::Request& client) const;
-
-  template <typename F>
-  boost::asio::awaitable<std::invoke_result_t<F>> blocking(F f);
 
   boost::asio::thread_pool& pool_;
   const Catalog& catalog_;

@@ -106,14 +106,18 @@ Result<LlmRequest> parse_request(WireApi api, std::string_view body) {
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
     if (const auto* m = r.body.if_contains(key); m && !m->is_null()) {
       if (!m->is_int64() && !m->is_uint64()) return Error::invalid(key, std::string(key) + " must be an integer");
-      r.max_output_tokens = std::max(r.max_output_tokens, int_at(r.body, key));
+      const auto n = m->is_int64() ? m->as_int64() : static_cast<std::int64_t>(m->as_uint64());
+      r.max_output_tokens = std::max(r.max_output_tokens, n);
     }
   }
   if (api == WireApi::kAnthropicMessages && r.max_output_tokens <= 0) {
     return Error::invalid("max_tokens", "max_tokens is required");
   }
-  if (const auto* so = path(r.body, {"stream_options", "include_usage"}); so && so->is_bool()) {
-    r.client_wants_usage = so->as_bool();
+  // (r.body is an object: look up directly, a json::value copy of it would be a temporary.)
+  if (const auto* so = r.body.if_contains("stream_options"); so && so->is_object()) {
+    if (const auto* iu = so->as_object().if_contains("include_usage"); iu && iu->is_bool()) {
+      r.client_wants_usage = iu->as_bool();
+    }
   }
   return r;
 }

@@ -33,7 +33,19 @@ Result<Reservation> MeteringService::reserve(const ReserveRequest& req) {
       return Error{ErrorCode::kInsufficientCredits,
                    "this tenant has no credits left; ask the operator to top up or wait for the monthly refresh", {}};
     }
-    r.amount_mc = std::min(std::max<MilliCredits>(req.estimate_mc, 1), r.available_before_mc);
+    const MilliCredits wanted = std::max<MilliCredits>(req.estimate_mc, 1);
+    if (wanted > r.available_before_mc) {
+      // A hold smaller than the estimate may be overspent. Granting it only to a
+      // request that runs alone bounds the overdraft by one request's cost: while
+      // several are in flight, each holds its full estimate (an upper bound).
+      WINSTON_TRY_ASSIGN(const auto in_flight, metering::open_reservations(*conn, req.tenant_id));
+      if (in_flight > 0) {
+        return Error{ErrorCode::kInsufficientCredits,
+                     "this tenant's credits are nearly used up and other requests are still running; retry when "
+                     "they finish, or ask the operator to top up", {}};
+      }
+    }
+    r.amount_mc = std::min(wanted, r.available_before_mc);
   }
   auto ins = metering::insert_reservation(
       *conn, {r.id, r.tenant_id, r.request_id, r.api_key_id, r.model, r.amount_mc, options_.instance_id, now,

@@ -63,8 +63,11 @@ class MeteringService {
   MeteringService(storage::Database& db, const Clock& clock, MeteringOptions options)
       : db_(db), clock_(clock), options_(std::move(options)) {}
 
-  /// kInsufficientCredits (402) when nothing is available, kForbidden when the
-  /// tenant is suspended, kConflict when the same request id is in flight.
+  /// Holds the estimate, or what is left when that is less (a partial hold,
+  /// granted only when no other request of the tenant is in flight).
+  /// kInsufficientCredits (402) when nothing is available (or a partial hold
+  /// would have company), kForbidden when the tenant is suspended, kConflict
+  /// when the same request id is in flight.
   Result<Reservation> reserve(const ReserveRequest& req);
   /// Charges the actual usage (which may exceed the reservation) and releases
   /// the hold. Idempotent: a second settle of one reservation charges nothing.

@@ -51,6 +51,12 @@ Status add_reserved(Connection& c, std::string_view tenant_id, MilliCredits delt
       c.query("UPDATE tenants SET reserved_mc = reserved_mc + $2 WHERE id = $1", {std::string(tenant_id), delta}));
 }
 
+Result<std::int64_t> open_reservations(Connection& c, std::string_view tenant_id) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT COUNT(*) FROM credit_reservations WHERE tenant_id = $1",
+                                        {std::string(tenant_id)}));
+  return rows.front().i64(0);
+}
+
 Result<std::optional<ReservationRow>> take_reservation(Connection& c, std::string_view id) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("DELETE FROM credit_reservations WHERE id = $1 RETURNING " +
                                             std::string(kReservationColumns),

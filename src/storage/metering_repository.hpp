@@ -55,6 +55,7 @@ Result<bool> usage_exists(Connection& c, std::string_view tenant_id, std::string
 /// kConflict when the tenant already has a reservation for this request id.
 Status insert_reservation(Connection& c, const ReservationRow& r);
 Status add_reserved(Connection& c, std::string_view tenant_id, MilliCredits delta);
+Result<std::int64_t> open_reservations(Connection& c, std::string_view tenant_id);
 /// Removes and returns the reservation (nullopt when someone already resolved it).
 Result<std::optional<ReservationRow>> take_reservation(Connection& c, std::string_view id);
 Status insert_usage(Connection& c, const UsageRow& u);
