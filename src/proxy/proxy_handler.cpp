@@ -269,6 +269,17 @@ net::awaitable<Result<services::Settlement>> ProxyHandler::settle(Call& call, To
     metrics_.usage(call.entry->id, tokens, s->charged_mc);
   }
   metrics_.overhead(std::max(0.0, seconds_since(call.started) - call.upstream_seconds));
+  log::info("proxy.request", {{"request_id", call.request_id},
+                              {"tenant_id", call.who.tenant_id},
+                              {"model", call.entry->id},
+                              {"provider", call.provider->id},
+                              {"stream", call.request.stream},
+                              {"status", status},
+                              {"upstream_status", upstream_status ? json::value(*upstream_status) : json::value(nullptr)},
+                              {"input_tokens", tokens.input},
+                              {"output_tokens", tokens.output},
+                              {"charged_mc", s.ok() ? s->charged_mc : 0},
+                              {"duration_ms", seconds_since(call.started) * 1000.0}});
   co_return std::move(s);
 }
 
