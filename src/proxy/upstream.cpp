@@ -219,8 +219,9 @@ net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::attemp
   auto [hec, hn] = co_await conn->read_header();
   if (hec) {
     conn->close();
-    // A pooled connection the server closed while idle fails here having done nothing: safe to retry.
-    retryable = reused && hn == 0;
+    // A pooled connection the server closed while idle fails here at once having
+    // done nothing: safe to retry. A timeout means the request was delivered.
+    retryable = reused && hn == 0 && hec != beast::error::timeout;
     co_return Error::unavailable(hec == beast::error::timeout ? "upstream did not answer in time"
                                                               : "upstream connection failed: " + hec.message());
   }

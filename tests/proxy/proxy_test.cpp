@@ -12,7 +12,11 @@
 #include <set>
 #include <thread>
 
+#include <filesystem>
+
+#include "core/ids.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/subprocess.hpp"
 #include "support/test_server.hpp"
 
 namespace winston {
@@ -40,6 +44,9 @@ class ProxyTest : public ::testing::TestWithParam<std::string> {
           {"moonshot", WireApi::kOpenAIChat, openai_.base_url() + "/v1", "MOONSHOT_API_KEY"}};
       c.catalog = Catalog(providers, Catalog::defaults().models());
       c.provider_keys = {{"anthropic", kAnthropicKey}, {"moonshot", kMoonshotKey}};
+      c.upstream_first_byte_timeout_ms = 1500;
+      c.upstream_idle_timeout_ms = 1500;
+      c.upstream_connect_timeout_ms = 1500;
     });
     HttpClient admin = server_->client();
     auto t = admin.post("/v1/tenants", R"({"name":"Proxy Shop","email":"p@example.com","website_url":"https://p.example.com"})");
@@ -392,6 +399,58 @@ TEST_P(ProxyTest, LowBalanceIsFlaggedOnResponsesAndAuditedOncePerCrossing) {
   EXPECT_EQ(second.headers["x-winston-credits-warning"], "low");
   EXPECT_EQ(third.headers["x-winston-credits-warning"], "low") << "streams carry the warning in their headers";
   EXPECT_EQ(tdb_.count("audit_log", "tenant_id = '" + tenant_id_ + "' AND action = 'credits.low'"), 1);
+}
+
+TEST_P(ProxyTest, ASilentUpstreamTimesOutWith504AndCostsNothing) {
+  FakeBehavior b;
+  b.first_byte_delay = std::chrono::milliseconds(4000);
+  openai_.set_behavior(b);
+  auto r = openai_call(false, false, {{"Idempotency-Key", "slow"}});
+  EXPECT_EQ(r.status, 504U) << r.body;
+  EXPECT_EQ(r.json().at("error").at("code").as_string(), "upstream_timeout");
+  EXPECT_EQ(openai_.request_count(), 1U) << "a delivered request is not retried after a timeout";
+  EXPECT_EQ(usage_rows("request_id = 'slow' AND status = 'upstream_error' AND credits_mc = 0"), 1);
+  EXPECT_EQ(balance(), 50'000'000);
+}
+
+TEST_P(ProxyTest, AStreamThatGoesQuietIsEndedWithAnErrorEvent) {
+  FakeBehavior b;
+  b.chunks = 3;
+  b.chunk_delay = std::chrono::milliseconds(4000);
+  anthropic_.set_behavior(b);
+  auto r = anthropic_call(true, {{"Idempotency-Key", "quiet"}});
+  ASSERT_EQ(r.status, 200U);
+  const auto events = testing::parse_sse(r.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "error");
+  EXPECT_NE(events.back().data.find("idle timeout"), std::string::npos) << events.back().data;
+  EXPECT_EQ(usage_rows("request_id = 'quiet' AND status = 'truncated'"), 1);
+}
+
+TEST_P(ProxyTest, ProviderCertificatesAreVerified) {
+  // A TLS server with a self-signed certificate: the handshake must fail.
+  const auto dir = std::filesystem::temp_directory_path() / ("winston-tls-" + random_hex(4));
+  std::filesystem::create_directories(dir);
+  const auto gen = testing::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                                 "/CN=127.0.0.1", "-days", "1", "-keyout", (dir / "k.pem").string(), "-out",
+                                 (dir / "c.pem").string()},
+                                {});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  const std::uint16_t port = 20000 + static_cast<std::uint16_t>(std::stoul(random_hex(2), nullptr, 16) % 20000);
+  testing::Background tls({"/usr/bin/openssl", "s_server", "-accept", std::to_string(port), "-cert",
+                           (dir / "c.pem").string(), "-key", (dir / "k.pem").string(), "-www"},
+                          {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  TestServer tls_proxy(tdb_, std::chrono::seconds(5), [&](app::Config& c) {
+    c.catalog = Catalog({{"moonshot", WireApi::kOpenAIChat, "https://127.0.0.1:" + std::to_string(port) + "/v1", "X"}},
+                        {Catalog::defaults().models().front()});
+    c.provider_keys = {{"moonshot", "sk"}};
+  });
+  HttpClient c(tls_proxy.proxy_port(), key_);
+  auto r = c.post("/v1/chat/completions", R"({"model":"kimi-k2.5","messages":[{"role":"user","content":"Hi"}]})");
+  EXPECT_EQ(r.status, 502U) << r.body;
+  EXPECT_NE(std::string(r.json().at("error").at("message").as_string()).find("TLS"), std::string::npos) << r.body;
+  std::filesystem::remove_all(dir);
 }
 
 TEST_P(ProxyTest, ModelsAreListedInOpenAIsShape) {
