@@ -79,8 +79,20 @@ Result<std::optional<std::string>> id_by_email(Connection& c, std::string_view e
 }
 
 Result<std::vector<std::string>> slugs_like(Connection& c, std::string_view base) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT slug FROM tenants WHERE slug = $1 OR slug LIKE $2 ESCAPE '\\'",
-                                        {std::string(base), escape_like(base) + "-%"}));
+  // Exact lookups of the first candidates use the unique index; only when all
+  // of them are taken does it fall back to the pattern scan.
+  constexpr int kProbe = 16;
+  Params candidates{std::string(base)};
+  std::string in = "$1";
+  for (int n = 2; n <= kProbe; ++n) {
+    candidates.emplace_back(slug_with_suffix(base, n));
+    in += fmt::format(", ${}", n);
+  }
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT slug FROM tenants WHERE slug IN (" + in + ")", candidates));
+  if (rows.size() == candidates.size()) {
+    WINSTON_TRY_ASSIGN(rows, c.query("SELECT slug FROM tenants WHERE slug = $1 OR slug LIKE $2 ESCAPE '\\'",
+                                     {std::string(base), escape_like(base) + "-%"}));
+  }
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(r.str(0));
   return out;
