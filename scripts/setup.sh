@@ -9,8 +9,11 @@ PACKAGES=(
   libpq-dev libsqlite3-dev libssl-dev libsodium-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 curl
+  postgresql-15 curl util-linux openssl
 )
+# npm installs the Node-side test dependencies (scripts/node-deps.sh); any
+# Node >= 18 with npm will do, Debian's own if none is installed.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -10,6 +10,12 @@ export CCACHE_DIR=${CCACHE_DIR:-$PWD/.cache/ccache}
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j"$(nproc)"
 
+# The official SDKs and the pinned OpenClaw (with Node 24) for the proxy's
+# client and end-to-end tests, installed once into .cache/node-deps.
+WINSTON_NODE_DEPS=$(scripts/node-deps.sh)
+export WINSTON_NODE_DEPS
+export WINSTON_TEST_REQUIRE_NODE=1  # a Node-side test may not skip itself here
+
 read -r PG_URL PG_DIR < <(scripts/pg.sh start)
 trap 'scripts/pg.sh stop "$PG_DIR"' EXIT
 echo "test: PostgreSQL at $PG_URL"
