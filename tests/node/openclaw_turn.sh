@@ -62,6 +62,7 @@ case "$MODE" in gateway | local) ;; *) usage "OPENCLAW_TURN_MODE must be gateway
 T=$(mktemp -d "${TMPDIR:-/tmp}/openclaw-turn.XXXXXX")
 T=$(cd -P "$T" && pwd)
 mkdir -p "$T/home" "$T/state" "$T/workspace" "$T/tmp" "$T/logs"
+touch "$T/.started"
 CHILD_PID=""     # the OpenClaw process: the gateway's launcher, or agent --local
 WATCHDOG_PID=""
 SCRIPT_PID=$$
@@ -109,15 +110,23 @@ peak_rss_mb() {
 }
 # OpenClaw keeps 0-byte coordination locks for each SQLite database it opens in
 # a fixed /tmp/openclaw-state-locks-<uid>/<kind>.<sha256(db path):8>.lock.sqlite
-# (not under TMPDIR or the state dir); remove the ones belonging to this run.
+# (not under TMPDIR or the state dir). Remove the ones of this run's databases,
+# and those of databases it created and deleted again (e.g. memory reindex
+# copies): any lock file made since this run started that no process has open.
 remove_state_locks() {
-  local dir db h
+  local dir db h f open
   dir="/tmp/openclaw-state-locks-$(id -u)"
   [[ -d "$dir" && -d "$T/state" ]] || return 0
   while IFS= read -r db; do
     h=$(printf '%s' "$db" | sha256sum | cut -c1-8)
     rm -f "$dir"/*."$h".lock.sqlite "$dir"/*."$h".lock.sqlite-*
   done < <(find "$T/state" -name '*.sqlite' 2>/dev/null)
+  if [[ -e "$T/.started" ]]; then
+    open=$(find /proc/[0-9]*/fd -lname "$dir/*" -printf '%l\n' 2>/dev/null | sort -u || true)
+    while IFS= read -r f; do
+      grep -qxF "$f" <<<"$open" || rm -f "$f"
+    done < <(find "$dir" -maxdepth 1 -type f -name '*.lock.sqlite*' -newer "$T/.started" 2>/dev/null)
+  fi
   rmdir "$dir" 2>/dev/null || true
 }
 remove_temp() {
@@ -129,6 +138,7 @@ remove_temp() {
 # (SIGKILL), it stops the child's tree and removes the temporary directory.
 start_watchdog() {
   (
+    set +e
     trap '' INT TERM HUP
     exec </dev/null >/dev/null 2>&1
     while kill -0 "$SCRIPT_PID" 2>/dev/null; do
@@ -142,6 +152,7 @@ start_watchdog() {
 }
 cleanup() {
   local rc=$?
+  set +e # best effort from here on; never skip a step
   stop_child
   if [[ -n "$WATCHDOG_PID" ]]; then # it ignores INT/TERM/HUP
     kill -KILL "$WATCHDOG_PID" 2>/dev/null || true
