@@ -232,8 +232,9 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   metrics_.upstream_latency(seconds_since(sent));
   if (!resp.ok()) {
     call.upstream_seconds = seconds_since(sent);
-    (void)co_await settle(call, {}, "upstream_error", std::nullopt);
-    const bool timeout = resp.error().message.find("in time") != std::string::npos;
+    auto settled = co_await settle(call, {}, "upstream_error", std::nullopt);
+    (void)settled;
+    const bool timeout = resp.error().message == kUpstreamTimeout;
     const auto message = "the model provider could not be reached: " + resp.error().message;
     co_await reply_error(ex, api, timeout ? 504 : 502, message, call.request_id);
     co_return;
@@ -243,7 +244,6 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   } else {
     co_await relay_whole(ex, call, **resp);
   }
-  (void)sent;
 }
 
 net::awaitable<Result<services::Settlement>> ProxyHandler::settle(Call& call, TokenUsage tokens,
@@ -302,7 +302,8 @@ net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, U
   auto body = co_await resp.read_all(options_.max_response_bytes);
   call.upstream_seconds = seconds_since(sent);
   if (!body.ok()) {
-    (void)co_await settle(call, {}, "upstream_error", status);
+    auto settled = co_await settle(call, {}, "upstream_error", status);
+    (void)settled;
     co_await reply_error(ex, call.api, 502, body.error().message, call.request_id);
     co_return;
   }
@@ -353,7 +354,7 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
     out.clear();
     auto piece = co_await resp.read_some();
     if (!piece.ok()) {
-      out = meter.error_event("the model provider's stream broke off: " + piece.error().message);  // not awaited
+      out = meter.error_event("the model provider's stream broke off: " + piece.error().message);
       status = "truncated";
     } else if (piece->empty() && resp.done()) {
       if (!meter.complete() && !meter.upstream_error()) {
@@ -392,7 +393,8 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
     if (!meter.saw_usage()) tokens.input = static_cast<std::int64_t>(call.body_bytes / 4);
   }
   if (meter.upstream_error() && status == "ok") status = "upstream_error";
-  (void)co_await settle(call, tokens, status, 200);
+  auto settled = co_await settle(call, tokens, status, 200);
+  (void)settled;
   metrics_.request(call.entry->id, call.provider->id, 200);
   metrics_.stream_closed();
 }

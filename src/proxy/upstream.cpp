@@ -222,7 +222,7 @@ net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::attemp
     // A pooled connection the server closed while idle fails here at once having
     // done nothing: safe to retry. A timeout means the request was delivered.
     retryable = reused && hn == 0 && hec != beast::error::timeout;
-    co_return Error::unavailable(hec == beast::error::timeout ? "upstream did not answer in time"
+    co_return Error::unavailable(hec == beast::error::timeout ? std::string(kUpstreamTimeout)
                                                               : "upstream connection failed: " + hec.message());
   }
   retryable = false;

@@ -22,6 +22,9 @@ namespace winston::proxy {
 
 namespace bhttp = boost::beast::http;
 
+/// The message of the error send() returns when the upstream never answered.
+inline constexpr std::string_view kUpstreamTimeout = "upstream did not answer in time";
+
 struct UpstreamEndpoint {
   bool tls = false;
   std::string host;

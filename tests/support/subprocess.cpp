@@ -60,12 +60,12 @@ int wait_pid(pid_t pid, int timeout_ms) {
 
 }  // namespace
 
-Completed run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+Completed run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, int timeout_ms) {
   const auto out = temp_path("out");
   const auto err = temp_path("err");
   const pid_t pid = spawn(argv, env, out, err);
   Completed c;
-  c.exit_code = wait_pid(pid, 120'000);
+  c.exit_code = wait_pid(pid, timeout_ms);
   if (c.exit_code == -1) {
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);

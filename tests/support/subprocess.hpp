@@ -15,8 +15,10 @@ struct Completed {
   std::string err;
 };
 
-/// Runs `argv` with extra environment variables and waits for it (bounded).
-Completed run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env);
+/// Runs `argv` with extra environment variables and waits for it, killing it
+/// after `timeout_ms`.
+Completed run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              int timeout_ms = 120'000);
 
 /// A background process whose stderr is captured to a file.
 class Background {
