@@ -80,7 +80,19 @@ ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
       upstream_(upstream),
       metrics_(metrics),
       system_(system_routes),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  for (const auto& p : catalog_.providers()) {
+    auto endpoint = UpstreamEndpoint::parse(p.base_url);
+    if (endpoint.ok() && provider_keys_.contains(p.id)) {
+      endpoints_.emplace(p.id, std::move(endpoint).value());
+    } else {
+      // Its models answer 503 until configured; say so once, at start-up.
+      log::error("proxy.provider_unconfigured", {{"provider", p.id},
+                                                 {"reason", endpoint.ok() ? "no API key in the environment"
+                                                                          : endpoint.error().message}});
+    }
+  }
+}
 
 net::awaitable<void> ProxyHandler::serve(http::Exchange& ex) {
   const std::string_view target = ex.request.target();
@@ -116,16 +128,27 @@ net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, 
   co_await write(ex, std::move(res));
 }
 
-net::awaitable<void> ProxyHandler::handle_models(http::Exchange& ex) {
+net::awaitable<std::optional<services::KeyIdentity>> ProxyHandler::authenticate(http::Exchange& ex, WireApi api,
+                                                                                const std::string& request_id) {
   const auto key = presented_key(ex.request);
-  const auto authenticate = [this, key] { return keys_.authenticate(key); };
-  auto who_result = co_await http::run_blocking(pool_, authenticate);
+  if (key.empty()) {
+    co_await reply_error(ex, api, 401, "missing API key: send x-api-key or Authorization: Bearer", request_id);
+    co_return std::nullopt;
+  }
+  const auto lookup = [this, key] { return keys_.authenticate(key); };
+  auto who_result = co_await http::run_blocking(pool_, lookup);
   auto& who = *who_result;
   if (!who.ok()) {
-    const auto request_id = request_id_of(ex.request);
-    co_await reply_error(ex, WireApi::kOpenAIChat, 401, who.error().message, request_id);
-    co_return;
+    co_await reply_error(ex, api, status_of(who.error().code), who.error().message, request_id);
+    co_return std::nullopt;
   }
+  co_return std::move(who).value();
+}
+
+net::awaitable<void> ProxyHandler::handle_models(http::Exchange& ex) {
+  const auto request_id = request_id_of(ex.request);
+  auto who = co_await authenticate(ex, WireApi::kOpenAIChat, request_id);
+  if (!who) co_return;
   json::array data;
   for (const auto& m : catalog_.models()) {
     json::object o{{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider},
@@ -167,19 +190,9 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   call.api = api;
   call.request_id = request_id_of(ex.request);
   call.body_bytes = ex.request.body().size();
-  const auto key = presented_key(ex.request);
-  if (key.empty()) {
-    co_await reply_error(ex, api, 401, "missing API key: send x-api-key or Authorization: Bearer", call.request_id);
-    co_return;
-  }
-  const auto authenticate = [this, key] { return keys_.authenticate(key); };
-  auto who_result = co_await http::run_blocking(pool_, authenticate);
-  auto& who = *who_result;
-  if (!who.ok()) {
-    co_await reply_error(ex, api, status_of(who.error().code), who.error().message, call.request_id);
-    co_return;
-  }
-  call.who = *who;
+  auto who = co_await authenticate(ex, api, call.request_id);
+  if (!who) co_return;
+  call.who = std::move(*who);
   auto parsed = parse_request(api, ex.request.body());
   if (!parsed.ok()) {
     co_await reply_error(ex, api, status_of(parsed.error().code), parsed.error().message, call.request_id);
@@ -203,14 +216,13 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     co_await reply_error(ex, api, 400, message, call.request_id);
     co_return;
   }
-  auto endpoint = UpstreamEndpoint::parse(call.provider->base_url);
-  if (!endpoint.ok() || !provider_keys_.contains(call.provider->id)) {
-    log::error("proxy.provider_unconfigured", {{"provider", call.provider->id}});
+  const auto endpoint = endpoints_.find(call.provider->id);
+  if (endpoint == endpoints_.end()) {
     co_await reply_error(ex, api, 503, "the provider of this model is not configured on this deployment",
                          call.request_id);
     co_return;
   }
-  call.endpoint = *endpoint;
+  call.endpoint = endpoint->second;
 
   const auto max_out = call.request.max_output_tokens > 0 ? call.request.max_output_tokens : call.entry->max_output_tokens;
   const services::ReserveRequest rr{call.who.tenant_id, call.who.key_id, call.request_id, call.entry->id,

@@ -37,6 +37,9 @@ class ProxyHandler final : public http::ExchangeHandler {
   struct Call;
   boost::asio::awaitable<void> handle_llm(http::Exchange& ex, WireApi api);
   boost::asio::awaitable<void> handle_models(http::Exchange& ex);
+  /// The caller's key identity, or nullopt after answering 401/403 in `api`'s shape.
+  boost::asio::awaitable<std::optional<services::KeyIdentity>> authenticate(http::Exchange& ex, WireApi api,
+                                                                            const std::string& request_id);
   boost::asio::awaitable<void> relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp);
   boost::asio::awaitable<void> relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp);
   boost::asio::awaitable<void> write(http::Exchange& ex, http::Response res);
@@ -50,6 +53,7 @@ class ProxyHandler final : public http::ExchangeHandler {
   boost::asio::thread_pool& pool_;
   const Catalog& catalog_;
   std::map<std::string, std::string> provider_keys_;
+  std::map<std::string, UpstreamEndpoint> endpoints_;  // by provider id, parsed once; absent when misconfigured
   services::KeyService& keys_;
   services::MeteringService& metering_;
   UpstreamClient& upstream_;
