@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpq-dev libsqlite3-dev libssl-dev libsodium-dev
+  libgumbo-dev libkainjow-mustache-dev libdtl-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 curl util-linux openssl

@@ -197,21 +197,61 @@ CREATE INDEX credit_reservations_owner_idx ON credit_reservations (owner);
 CREATE INDEX credit_reservations_expiry_idx ON credit_reservations (expires_at);
 )sql";
 
+// Version 3: agent configuration. Business profiles keep their history
+// (one row per analysis); tenant_secrets holds what a cell needs in clear
+// (its gateway token, its proxy key), sealed with the master key;
+// tenant_skills records per-tenant choices (no row: the deployment default).
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE business_profiles (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('llm', 'extracted')),
+  source_url TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  extracted TEXT NOT NULL DEFAULT '{}',
+  model TEXT,
+  notes TEXT NOT NULL DEFAULT '[]',
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, version)
+);
+CREATE TABLE tenant_secrets (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value_enc TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE tenant_skills (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  skill TEXT NOT NULL,
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (tenant_id, skill)
+);
+)sql";
+
 constexpr std::string_view kSqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 constexpr std::string_view kPostgresNowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 const std::vector<std::string_view> kUpdatedAtTables = {"tenants",        "api_keys",          "tenant_instances",
                                                          "channel_health", "tenant_connectors"};
 
-std::string updated_at_triggers(Backend b) {
+/// `updated_at` triggers for `tables`; the PostgreSQL trigger function is created once, by version 1.
+std::string updated_at_triggers(Backend b, const std::vector<std::string_view>& tables, bool create_function) {
   std::string out;
-  if (b == Backend::kPostgres) {
+  if (b == Backend::kPostgres && create_function) {
     out += fmt::format(
         "CREATE OR REPLACE FUNCTION winston_set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN NEW.updated_at := {}; RETURN NEW; END $$;\n",
         kPostgresNowMs);
   }
-  for (const auto table : kUpdatedAtTables) {
+  for (const auto table : tables) {
     if (b == Backend::kPostgres) {
       out += fmt::format(
           "CREATE TRIGGER {0}_set_updated_at BEFORE UPDATE ON {0} FOR EACH ROW "
@@ -244,8 +284,14 @@ struct Migration {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
       {1, "initial schema",
-       [](Backend b) { return replace_all(std::string(kSchemaV1), "{now_ms}", now_ms_sql(b)) + updated_at_triggers(b); }},
+       [](Backend b) { return replace_all(std::string(kSchemaV1), "{now_ms}", now_ms_sql(b)) +
+                updated_at_triggers(b, kUpdatedAtTables, true);
+       }},
       {2, "credit reservations", [](Backend) { return std::string(kSchemaV2); }},
+      {3, "agent configuration",
+       [](Backend b) {
+         return std::string(kSchemaV3) + updated_at_triggers(b, {"tenant_secrets", "tenant_skills"}, false);
+       }},
   };
   return kAll;
 }
@@ -263,7 +309,8 @@ int latest_schema_version() { return migrations().back().version; }
 const std::vector<std::string_view>& tenant_owned_tables() {
   static const std::vector<std::string_view> kTables = {
       "credit_ledger", "api_keys",          "tenant_instances",   "config_snapshots", "credit_usage",
-      "session_transcripts", "channel_health", "tenant_connectors", "audit_log", "credit_reservations"};
+      "session_transcripts", "channel_health", "tenant_connectors", "audit_log", "credit_reservations",
+      "business_profiles", "tenant_secrets", "tenant_skills"};
   return kTables;
 }
 

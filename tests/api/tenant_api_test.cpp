@@ -317,7 +317,10 @@ TEST_P(TenantApiTest, DeleteThroughTheApiLeavesNoOrphanRowsAnywhere) {
              "INSERT INTO session_transcripts (id, tenant_id, session_id, seq, content, occurred_at, created_at) VALUES ('s', $1, 's', 1, '{}', 1, 1)",
              "INSERT INTO channel_health (id, tenant_id, channel, status, checked_at, changed_at, created_at, updated_at) VALUES ('h', $1, 'telegram', 'ok', 1, 1, 1, 1)",
              "INSERT INTO tenant_connectors (id, tenant_id, kind, name, created_at, updated_at) VALUES ('n', $1, 'csv', 'inv', 1, 1)",
-             "INSERT INTO credit_reservations (id, tenant_id, request_id, model, amount_mc, owner, created_at, expires_at) VALUES ('r', $1, 'r', 'm', 0, 'o', 1, 2)"}) {
+             "INSERT INTO credit_reservations (id, tenant_id, request_id, model, amount_mc, owner, created_at, expires_at) VALUES ('r', $1, 'r', 'm', 0, 'o', 1, 2)",
+             "INSERT INTO business_profiles (id, tenant_id, version, source, source_url, profile, created_by, created_at) VALUES ('b', $1, 1, 'llm', 'u', '{}', 't', 1)",
+             "INSERT INTO tenant_secrets (id, tenant_id, name, value_enc, created_at, updated_at) VALUES ('x', $1, 'n', 'v', 1, 1)",
+             "INSERT INTO tenant_skills (id, tenant_id, skill, enabled, created_at, updated_at) VALUES ('k2', $1, 's', 1, 1, 1)"}) {
       auto r = (*conn)->query(sql, {id});
       ASSERT_TRUE(r.ok()) << r.error().message;
     }

@@ -255,6 +255,9 @@ TEST_P(StorageTest, DeletingATenantCascadesToEveryOwnedTable) {
     exec("INSERT INTO channel_health (id, tenant_id, channel, status, checked_at, changed_at, created_at, updated_at) VALUES ($1 || 'h', $1, 'telegram', 'ok', 1, 1, 1, 1)");
     exec("INSERT INTO tenant_connectors (id, tenant_id, kind, name, created_at, updated_at) VALUES ($1 || 'n', $1, 'csv', 'inv', 1, 1)");
     exec("INSERT INTO credit_reservations (id, tenant_id, request_id, model, amount_mc, owner, created_at, expires_at) VALUES ($1 || 'r', $1, 'r', 'm', 0, 'o', 1, 2)");
+    exec("INSERT INTO business_profiles (id, tenant_id, version, source, source_url, profile, created_by, created_at) VALUES ($1 || 'b', $1, 1, 'llm', 'u', '{}', 't', 1)");
+    exec("INSERT INTO tenant_secrets (id, tenant_id, name, value_enc, created_at, updated_at) VALUES ($1 || 'x', $1, 'n', 'v', 1, 1)");
+    exec("INSERT INTO tenant_skills (id, tenant_id, skill, enabled, created_at, updated_at) VALUES ($1 || 'k2', $1, 's', 1, 1, 1)");
     ASSERT_TRUE(audit::append(conn(), {owner + "a", owner, "t", "x", "tenant:" + owner, "{}", std::nullopt, 1}).ok());
   }
   auto removed = tenants::remove(conn(), t.id);
