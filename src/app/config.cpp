@@ -91,6 +91,12 @@ Status apply_catalog(Config& c, const toml::table& tbl, const std::string& file)
       e.usd_cache_read_micro = usd("usd_cache_read_per_mtok");
       if (auto d = m->at_path("retires_on").value<std::string>()) e.retires_on = *d;
       if (auto r = m->at_path("replacement").value<std::string>()) e.replacement = *r;
+      e.name = m->at_path("name").value_or(std::string{});
+      if (const auto* tiers = m->at_path("tiers").as_array()) {
+        for (const auto& t : *tiers) {
+          if (auto s = t.value<std::string>()) e.tiers.push_back(*s);
+        }
+      }
       if (const auto* aliases = m->at_path("aliases").as_array()) {
         for (const auto& a : *aliases) {
           if (auto s = a.value<std::string>()) e.aliases.push_back(*s);
@@ -159,6 +165,7 @@ Status apply_env(Config& c, const EnvLookup& env) {
   if (auto v = env("WINSTON_DATA_DIR")) c.data_dir = *v;
   if (auto v = env("WINSTON_DATABASE_URL")) c.database_url = *v;
   if (auto v = env("WINSTON_ADMIN_TOKEN")) c.admin_token = *v;
+  if (auto v = env("WINSTON_MASTER_KEY")) c.master_key = *v;
   if (auto v = env("WINSTON_LISTEN")) c.api_listen = *v;
   if (auto v = env("WINSTON_LOG_LEVEL")) c.log_level = *v;
   for (auto [name, target] : {std::pair{"WINSTON_API_PORT", &c.api_port}, std::pair{"WINSTON_PROXY_PORT", &c.proxy_port}}) {

@@ -24,6 +24,7 @@ struct Config {
   std::size_t handler_threads = 4;
   http::ServerOptions api_http;
   std::string admin_token;           // secret: never logged
+  std::string master_key;            // WINSTON_MASTER_KEY, seals secrets at rest; secret: never logged
 
   // The LLM proxy.
   std::string proxy_listen = "127.0.0.1";

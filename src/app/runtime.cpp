@@ -10,8 +10,10 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 
+#include "api/connector_api.hpp"
 #include "api/system_api.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -30,38 +32,65 @@ Result<std::unique_ptr<storage::Database>> open_database(const Config& config) {
   return db;
 }
 
-Result<std::string> resolve_admin_token(const Config& config) {
-  if (!config.admin_token.empty()) {
-    if (config.admin_token.size() < 16) {
-      return Error::invalid("WINSTON_ADMIN_TOKEN", "the admin token must be at least 16 characters");
-    }
-    return config.admin_token;
+/// A secret from the configuration, or else from `<data_dir>/<file>`, which
+/// is created (mode 0600) with `generate()` on first start. `check` validates either.
+Result<std::string> resolve_secret(const std::string& configured, const std::string& data_dir, std::string_view file,
+                                   const std::function<std::string()>& generate,
+                                   const std::function<Status(std::string_view, std::string_view)>& check) {
+  if (!configured.empty()) {
+    WINSTON_TRY(check(configured, "the configured value"));
+    return configured;
   }
-  const auto path = std::filesystem::path(config.data_dir) / "admin_token";
+  const auto path = std::filesystem::path(data_dir) / file;
   std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
+  std::filesystem::create_directories(data_dir, ec);
   if (std::filesystem::exists(path)) {
     std::ifstream in(path);
-    std::string token;
-    std::getline(in, token);
-    if (token.size() >= 16) return token;
-    return Error::invalid("admin_token", "admin token file " + path.string() + " is too short");
+    std::string value;
+    std::getline(in, value);
+    WINSTON_TRY(check(value, path.string()));
+    return value;
   }
-  const std::string token = random_hex(32);
+  const std::string value = generate();
   const auto old_mask = ::umask(077);
   {
     std::ofstream out(path);
-    out << token << '\n';
+    out << value << '\n';
   }
   ::umask(old_mask);
   if (!std::filesystem::exists(path)) return Error::internal("cannot write " + path.string());
-  log::info("admin.token_created", {{"path", path.string()}});
-  return token;
+  log::info("secret.created", {{"path", path.string()}});
+  return value;
+}
+
+Result<std::string> resolve_admin_token(const Config& config) {
+  return resolve_secret(config.admin_token, config.data_dir, "admin_token", [] { return random_hex(32); },
+                        [](std::string_view token, std::string_view where) -> Status {
+                          if (token.size() >= 16) return {};
+                          return Error::invalid("WINSTON_ADMIN_TOKEN",
+                                                fmt::format("the admin token in {} must be at least 16 characters", where));
+                        });
+}
+
+/// WINSTON_MASTER_KEY, or a key generated into the data directory for a single-machine deployment.
+Result<SecretBox> resolve_master_key(const Config& config) {
+  WINSTON_TRY_ASSIGN(const std::string encoded,
+                     resolve_secret(config.master_key, config.data_dir, "master.key", SecretBox::generate_encoded_key,
+                                    [](std::string_view key, std::string_view where) -> Status {
+                                      if (SecretBox::from_encoded_key(key).ok()) return {};
+                                      return Error::invalid("WINSTON_MASTER_KEY",
+                                                            fmt::format("the master key in {} must be 32 bytes as 64 "
+                                                                        "hex characters or base64",
+                                                                        where));
+                                    }));
+  return SecretBox::from_encoded_key(encoded);
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clock, Role role) {
   WINSTON_TRY_ASSIGN(const std::string token, resolve_admin_token(config));
   config.admin_token = token;
+  WINSTON_TRY_ASSIGN(SecretBox secret_box, resolve_master_key(config));
+  config.master_key.clear();  // only the SecretBox keeps it
   if (auto problem = config.catalog.check(); !problem.empty()) return Error::invalid("models", problem);
   if (config.instance_id.empty()) {
     std::array<char, 256> host{};
@@ -69,14 +98,16 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clo
     config.instance_id = fmt::format("{}:{}", host.data(), config.proxy_port);
   }
   WINSTON_TRY_ASSIGN(auto db, open_database(config));
-  return std::unique_ptr<Runtime>(new Runtime(std::move(config), clock, role, std::move(db)));
+  return std::unique_ptr<Runtime>(new Runtime(std::move(config), clock, role, std::move(db), std::move(secret_box)));
 }
 
-Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db)
+Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db,
+                 SecretBox secret_box)
     : config_(std::move(config)),
       clock_(clock),
       role_(role),
       db_(std::move(db)),
+      secret_box_(std::move(secret_box)),
       tenants_(std::make_unique<services::TenantService>(*db_, clock_, config_.tiers)),
       keys_(std::make_unique<services::KeyService>(*db_, clock_, config_.key_cache_ms)),
       metering_(std::make_unique<services::MeteringService>(
@@ -87,6 +118,8 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   api::register_system_routes(router_, *db_, [this] { return metrics_.render(); }, auth_);
   api::register_tenant_routes(router_, *tenants_, auth_);
   api::register_key_routes(router_, *keys_, auth_);
+  connectors_ = std::make_unique<services::ConnectorService>(*db_, clock_, secret_box_);
+  api::register_connector_admin_routes(router_, *connectors_, auth_);
   config_.api_http.name = "api";
   api_handler_ = std::make_unique<http::RoutedHandler>(handler_pool_, router_, metrics_, "api",
                                                        config_.api_http.write_timeout);
@@ -94,6 +127,8 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
 
   api::register_system_routes(
       proxy_router_, *db_, [this] { return proxy_http_metrics_.render() + proxy_metrics_.render(); }, auth_);
+  // Cells reach the proxy listener with their key already; their connector API lives there too.
+  api::register_connector_cell_routes(proxy_router_, *connectors_, *keys_);
   proxy::UpstreamOptions up;
   up.connect_timeout = std::chrono::milliseconds(config_.upstream_connect_timeout_ms);
   up.first_byte_timeout = std::chrono::milliseconds(config_.upstream_first_byte_timeout_ms);

@@ -13,10 +13,12 @@
 #include "api/admin_api.hpp"
 #include "app/config.hpp"
 #include "core/clock.hpp"
+#include "core/secret_box.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "proxy/proxy_handler.hpp"
+#include "services/connector_service.hpp"
 #include "services/key_service.hpp"
 #include "services/metering_service.hpp"
 #include "services/tenant_service.hpp"
@@ -45,24 +47,31 @@ class Runtime {
   void wait_for_signal();
 
   storage::Database& database() { return *db_; }
+  /// Seals and opens secrets at rest under the master key.
+  const SecretBox& secret_box() const { return secret_box_; }
   services::TenantService& tenants() { return *tenants_; }
   services::KeyService& keys() { return *keys_; }
   services::MeteringService& metering() { return *metering_; }
+  services::ConnectorService& connectors() { return *connectors_; }
   const http::Router& router() const { return router_; }
+  /// The routed (non-LLM) part of the proxy listener: system routes and the cells' connector API.
+  const http::Router& proxy_router() const { return proxy_router_; }
   std::uint16_t api_port() const { return api_port_; }
   std::uint16_t proxy_port() const { return proxy_port_; }
 
  private:
-  Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db);
+  Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db, SecretBox secret_box);
   void schedule_sweep();
 
   Config config_;
   const Clock& clock_;
   Role role_;
   std::unique_ptr<storage::Database> db_;
+  SecretBox secret_box_;
   std::unique_ptr<services::TenantService> tenants_;
   std::unique_ptr<services::KeyService> keys_;
   std::unique_ptr<services::MeteringService> metering_;
+  std::unique_ptr<services::ConnectorService> connectors_;
   api::AdminAuth auth_;
   http::Metrics metrics_;
   http::Metrics proxy_http_metrics_;

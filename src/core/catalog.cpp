@@ -1,5 +1,6 @@
 #include "core/catalog.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace winston {
@@ -19,15 +20,29 @@ Catalog Catalog::defaults() {
   };
   std::vector<ModelEntry> models;
   models.push_back({"kimi-k2.5", {"kimi"}, "moonshot", "kimi-k2.5", 1000, 262'144, 32'768,
-                    600'000, 2'500'000, 0, 150'000, std::nullopt, std::nullopt});
+                    600'000, 2'500'000, 0, 150'000, std::nullopt, std::nullopt, "Kimi K2.5", {}});
   models.push_back({"claude-sonnet-4-5", {}, "anthropic", "claude-sonnet-4-5", 5000, 200'000, 64'000,
                     3'000'000, 15'000'000, 3'750'000, 300'000, std::string("2026-11-30"),
-                    std::string("claude-sonnet-4-6")});
+                    std::string("claude-sonnet-4-6"), "Claude Sonnet 4.5", {"starter", "pro", "enterprise"}});
   models.push_back({"claude-sonnet-4-6", {"sonnet"}, "anthropic", "claude-sonnet-4-6", 5000, 200'000, 64'000,
-                    3'000'000, 15'000'000, 3'750'000, 300'000, std::nullopt, std::nullopt});
+                    3'000'000, 15'000'000, 3'750'000, 300'000, std::nullopt, std::nullopt, "Claude Sonnet 4.6",
+                    {"starter", "pro", "enterprise"}});
   models.push_back({"claude-opus-4-6", {"opus"}, "anthropic", "claude-opus-4-6", 12000, 200'000, 32'000,
-                    15'000'000, 75'000'000, 18'750'000, 1'500'000, std::nullopt, std::nullopt});
+                    15'000'000, 75'000'000, 18'750'000, 1'500'000, std::nullopt, std::nullopt, "Claude Opus 4.6",
+                    {"pro", "enterprise"}});
   return Catalog(std::move(providers), std::move(models));
+}
+
+bool ModelEntry::offered_to(std::string_view tier) const {
+  return tiers.empty() || std::find(tiers.begin(), tiers.end(), tier) != tiers.end();
+}
+
+std::vector<const ModelEntry*> Catalog::models_for_tier(std::string_view tier, std::string_view today) const {
+  std::vector<const ModelEntry*> out;
+  for (const auto& m : models_) {
+    if (m.offered_to(tier) && !m.retired_on(today)) out.push_back(&m);
+  }
+  return out;
 }
 
 const ModelEntry* Catalog::find(std::string_view model) const {

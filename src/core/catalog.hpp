@@ -33,6 +33,12 @@ struct ModelEntry {
   std::int64_t usd_input_micro = 0, usd_output_micro = 0, usd_cache_write_micro = 0, usd_cache_read_micro = 0;
   std::optional<std::string> retires_on;   // ISO date the upstream model reaches end of life
   std::optional<std::string> replacement;  // catalog id to move to
+  std::string name;                        // display name for generated configs ("Kimi K2.5"); default: id
+  std::vector<std::string> tiers;          // tiers whose cells are offered this model; empty: every tier
+
+  bool offered_to(std::string_view tier) const;
+  /// True when `today` (ISO date) is on or after the retirement date.
+  bool retired_on(std::string_view today) const { return retires_on && *retires_on <= today; }
 };
 
 class Catalog {
@@ -48,6 +54,9 @@ class Catalog {
   const ModelEntry* find(std::string_view model) const;
   const Provider* provider(std::string_view id) const;
   const std::vector<ModelEntry>& models() const { return models_; }
+  /// The models a tier's cells are configured with on `today`: offered to the
+  /// tier and not retired, in catalog order.
+  std::vector<const ModelEntry*> models_for_tier(std::string_view tier, std::string_view today) const;
   const std::vector<Provider>& providers() const { return providers_; }
   /// Empty when consistent; else what is wrong (unknown provider, duplicate id...).
   std::string check() const;

@@ -15,12 +15,6 @@ constexpr std::size_t kSecretHexChars = 40;   // 160 random bits
 constexpr std::size_t kPrefixHexChars = 12;   // shown in listings, used for lookup
 constexpr std::size_t kMaxCacheEntries = 100'000;
 
-Result<Tenant> find_tenant(storage::Connection& c, std::string_view id_or_slug) {
-  WINSTON_TRY_ASSIGN(auto t, storage::tenants::find(c, id_or_slug));
-  if (!t) return Error::not_found(fmt::format("no tenant with id or slug '{}'", id_or_slug));
-  return std::move(*t);
-}
-
 Error bad_key() { return Error{ErrorCode::kUnauthenticated, "invalid API key", {}}; }
 
 }  // namespace
@@ -32,7 +26,7 @@ Result<IssuedKey> KeyService::create(const Actor& actor, std::string_view tenant
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*conn, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   IssuedKey k;
   k.secret = std::string(kKeyPrefix) + random_hex(kSecretHexChars / 2);
   k.meta = {new_uuid_v7(now), t.id, std::string(name), k.secret.substr(0, kKeyPrefix.size() + kPrefixHexChars),
@@ -48,7 +42,7 @@ Result<IssuedKey> KeyService::create(const Actor& actor, std::string_view tenant
 
 Result<std::vector<storage::api_keys::KeyRow>> KeyService::list(std::string_view tenant) {
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*conn, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   return storage::api_keys::list(*conn, t.id);
 }
 
@@ -56,7 +50,7 @@ Status KeyService::revoke(const Actor& actor, std::string_view tenant, std::stri
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*conn, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   WINSTON_TRY_ASSIGN(const bool revoked, storage::api_keys::revoke(*conn, t.id, key_id, now));
   if (!revoked) return Error::not_found("this tenant has no active key with that id");
   WINSTON_TRY(storage::audit::append(*conn, {new_uuid_v7(now), t.id, actor.name, "key.revoke",

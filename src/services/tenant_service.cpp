@@ -46,12 +46,6 @@ std::string pick_slug(const std::string& base, const std::vector<std::string>& t
   }
 }
 
-Result<Tenant> require_tenant(storage::Connection& c, std::string_view id_or_slug) {
-  WINSTON_TRY_ASSIGN(auto found, storage::tenants::find(c, id_or_slug));
-  if (!found) return Error::not_found(fmt::format("no tenant with id or slug '{}'", id_or_slug));
-  return std::move(*found);
-}
-
 Error system_tenant_is_fixed() {
   return Error{ErrorCode::kForbidden, "the system tenant cannot be changed or deleted", {}};
 }
@@ -127,7 +121,7 @@ Result<Tenant> TenantService::create_once(const Actor& actor, const NewTenant& i
 
 Result<Tenant> TenantService::get(std::string_view id_or_slug) {
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-  return require_tenant(*conn, id_or_slug);
+  return storage::tenants::require(*conn, id_or_slug);
 }
 
 Result<Page<Tenant>> TenantService::list(const TenantFilter& filter) {
@@ -178,14 +172,14 @@ Result<Tenant> TenantService::update(const Actor& actor, std::string_view id_or_
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-  WINSTON_TRY_ASSIGN(const Tenant before, require_tenant(*conn, id_or_slug));
+  WINSTON_TRY_ASSIGN(const Tenant before, storage::tenants::require(*conn, id_or_slug));
   if (before.is_system) return system_tenant_is_fixed();
   if (changes.email && *changes.email != before.email) {
     WINSTON_TRY_ASSIGN(auto owner, storage::tenants::id_by_email(*conn, *changes.email));
     if (owner) return Error::conflict("a tenant with this email already exists", "email");
   }
   if (auto s = storage::tenants::update(*conn, before.id, changes); !s.ok()) return conflict_for(s.error());
-  WINSTON_TRY_ASSIGN(Tenant after, require_tenant(*conn, before.id));
+  WINSTON_TRY_ASSIGN(Tenant after, storage::tenants::require(*conn, before.id));
   json::object diff;
   const auto note = [&](std::string_view field, const json::value& from, const json::value& to) {
     if (from != to) diff[field] = {{"from", from}, {"to", to}};
@@ -211,7 +205,7 @@ Result<LedgerEntry> TenantService::adjust_credits(const Actor& actor, std::strin
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-  WINSTON_TRY_ASSIGN(const Tenant t, require_tenant(*conn, id_or_slug));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
   if (t.unlimited) return Error{ErrorCode::kForbidden, "this tenant has unlimited credits; nothing to adjust", {}};
   auto entry = storage::ledger::apply(
       *conn, t.id, LedgerChange{LedgerKind::kAdjustment, adj.amount_mc, adj.reason, std::nullopt, actor.name, adj.force},
@@ -233,7 +227,7 @@ Result<LedgerEntry> TenantService::adjust_credits(const Actor& actor, std::strin
 Result<Page<LedgerEntry>> TenantService::ledger(std::string_view id_or_slug, std::int64_t limit, std::int64_t offset) {
   WINSTON_TRY(validate_page(limit, offset));
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-  WINSTON_TRY_ASSIGN(const Tenant t, require_tenant(*conn, id_or_slug));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
   Page<LedgerEntry> page{{}, 0, limit, offset};
   WINSTON_TRY_ASSIGN(page.items, storage::ledger::list(*conn, t.id, limit, offset));
   WINSTON_TRY_ASSIGN(page.total, storage::ledger::count(*conn, t.id));
@@ -244,7 +238,7 @@ Status TenantService::remove(const Actor& actor, std::string_view id_or_slug) {
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-  WINSTON_TRY_ASSIGN(const Tenant t, require_tenant(*conn, id_or_slug));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
   if (t.is_system) return system_tenant_is_fixed();
   WINSTON_TRY_ASSIGN(const bool removed, storage::tenants::remove(*conn, t.id));
   if (!removed) return Error::not_found(fmt::format("no tenant with id or slug '{}'", id_or_slug));

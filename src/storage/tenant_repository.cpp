@@ -72,6 +72,12 @@ Result<std::optional<Tenant>> find(Connection& c, std::string_view id_or_slug) {
   return std::optional<Tenant>{from_row(rows.front())};
 }
 
+Result<Tenant> require(Connection& c, std::string_view id_or_slug) {
+  WINSTON_TRY_ASSIGN(auto found, find(c, id_or_slug));
+  if (!found) return Error::not_found(fmt::format("no tenant with id or slug '{}'", id_or_slug));
+  return std::move(*found);
+}
+
 Result<std::optional<std::string>> id_by_email(Connection& c, std::string_view email) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT id FROM tenants WHERE email = $1", {std::string(email)}));
   if (rows.empty()) return std::optional<std::string>{};

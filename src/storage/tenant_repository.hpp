@@ -38,6 +38,8 @@ namespace tenants {
 Status insert(Connection& c, const Tenant& t);
 /// By id or by slug.
 Result<std::optional<Tenant>> find(Connection& c, std::string_view id_or_slug);
+/// find(), with kNotFound ("no tenant with id or slug '…'") when there is none.
+Result<Tenant> require(Connection& c, std::string_view id_or_slug);
 Result<std::optional<std::string>> id_by_email(Connection& c, std::string_view email);
 /// Slugs equal to `base` or of the form `base-N`.
 Result<std::vector<std::string>> slugs_like(Connection& c, std::string_view base);

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "core/ids.hpp"
+#include "core/secret_box.hpp"
 #include "support/http_client.hpp"
 #include "support/subprocess.hpp"
 
@@ -123,6 +124,14 @@ TEST_F(CliTest, ServeStartsOnDefaultsWritesAPrivateAdminTokenAndStopsOnSigterm) 
   std::string token;
   std::ifstream(token_file) >> token;
   EXPECT_EQ(log.find(token), std::string::npos) << "the token must not be logged";
+  const auto key_file = std::filesystem::path(dir_) / "master.key";
+  ASSERT_TRUE(std::filesystem::exists(key_file));
+  EXPECT_EQ(std::filesystem::status(key_file).permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+  std::string master_key;
+  std::ifstream(key_file) >> master_key;
+  EXPECT_TRUE(SecretBox::from_encoded_key(master_key).ok());
+  EXPECT_EQ(log.find(master_key), std::string::npos) << "the master key must not be logged";
 
   testing::HttpClient c(port, token);
   EXPECT_EQ(c.get("/readyz").status, 200U);
@@ -131,6 +140,15 @@ TEST_F(CliTest, ServeStartsOnDefaultsWritesAPrivateAdminTokenAndStopsOnSigterm) 
   EXPECT_EQ(serve.wait(15'000), 0) << serve.stderr_text();
   EXPECT_NE(serve.stderr_text().find("server.stopped"), std::string::npos);
   EXPECT_EQ(serve.stderr_text().find(token), std::string::npos);
+}
+
+TEST_F(CliTest, ServeRefusesAMalformedMasterKeyWithoutPrintingIt) {
+  env_["WINSTON_API_PORT"] = "0";
+  env_["WINSTON_MASTER_KEY"] = "not-a-key-but-a-secret-looking-value";
+  auto r = winston({"serve"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("WINSTON_MASTER_KEY"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not-a-key-but-a-secret-looking-value"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,0 +1,253 @@
+#include "services/config_service.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/business_profile.hpp"
+#include "core/ids.hpp"
+#include "storage/audit_repository.hpp"
+#include "storage/profile_repository.hpp"
+#include "storage/tenant_repository.hpp"
+
+namespace winston::services {
+namespace {
+
+constexpr std::string_view kGatewayToken = "gateway_token";
+constexpr std::string_view kCellApiKey = "cell_api_key";
+
+std::string secret_context(std::string_view tenant_id, std::string_view name) {
+  return fmt::format("tenant/{}/{}", tenant_id, name);
+}
+
+Status audit(storage::Connection& c, const Actor& actor, const Tenant& t, std::string action, std::string target,
+             const boost::json::object& details, EpochMs now) {
+  return storage::audit::append(c, {new_uuid_v7(now), t.id, actor.name, std::move(action), std::move(target),
+                                    boost::json::serialize(details), actor.request_id, now});
+}
+
+Result<Snapshot> to_snapshot(storage::configs::SnapshotRow row) {
+  WINSTON_TRY_ASSIGN(auto files, agent::files_from_json(row.files_json));
+  row.files_json.clear();  // the parsed files travel instead
+  return Snapshot{std::move(row), std::move(files)};
+}
+
+Status lock_tenant(storage::Connection& c, std::string_view tenant_id) {
+  // SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock
+  // so that concurrent generations of one tenant compare against the same latest version.
+  if (c.backend() != storage::Backend::kPostgres) return {};
+  WINSTON_TRY(c.query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", {std::string(tenant_id)}));
+  return {};
+}
+
+}  // namespace
+
+ConfigService::ConfigService(storage::Database& db, const Clock& clock, const Catalog& catalog,
+                             const agent::AgentAssets& assets, const SecretBox& secrets, KeyService& keys,
+                             ConfigOptions options)
+    : db_(db), clock_(clock), catalog_(catalog), assets_(assets), secrets_(secrets), keys_(keys),
+      options_(std::move(options)) {}
+
+Result<std::vector<SkillState>> ConfigService::skill_states(storage::Connection& c, const Tenant& t) {
+  WINSTON_TRY_ASSIGN(const auto choices, storage::skills::list(c, t.id));
+  std::vector<SkillState> out;
+  for (const auto& s : assets_.skills()) {
+    SkillState st{s.name, s.description, false, true};
+    const auto choice = std::find_if(choices.begin(), choices.end(), [&](const auto& x) { return x.skill == s.name; });
+    if (choice != choices.end()) {
+      st.enabled = choice->enabled;
+      st.is_default = false;
+    } else {
+      st.enabled = std::find(options_.default_skills.begin(), options_.default_skills.end(), s.name) !=
+                   options_.default_skills.end();
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+Result<agent::ConfigFiles> ConfigService::render(storage::Connection& c, const Tenant& t) {
+  WINSTON_TRY_ASSIGN(const auto stored, storage::profiles::latest(c, t.id));
+  std::optional<BusinessProfile> profile;
+  if (stored) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(stored->profile_json, ec);
+    if (ec) return Error::internal("the stored business profile is not JSON");
+    WINSTON_TRY_ASSIGN(profile, profile_from_json(v));
+  }
+  WINSTON_TRY_ASSIGN(const auto skills, skill_states(c, t));
+  agent::GeneratorInput in;
+  in.tenant = &t;
+  in.profile = profile ? &*profile : nullptr;
+  in.profile_source = stored ? stored->source : "none";
+  in.catalog = &catalog_;
+  in.models = catalog_.models_for_tier(t.tier, iso_date(clock_.now_ms()));
+  if (const auto it = options_.default_models.find(t.tier); it != options_.default_models.end()) {
+    in.default_model = it->second;
+  }
+  for (const auto& s : skills) {
+    if (s.enabled) in.skills.push_back(assets_.skill(s.name));
+  }
+  in.assets = &assets_;
+  in.cell = options_.cell;
+  return agent::generate_config(in);
+}
+
+Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t, agent::ConfigFiles files,
+                                             std::string_view action, std::string reason,
+                                             boost::json::object details) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+  WINSTON_TRY(lock_tenant(*conn, t.id));
+  const auto now = clock_.now_ms();
+  const std::string hash = agent::content_hash(files);
+  WINSTON_TRY_ASSIGN(auto latest, storage::configs::latest(*conn, t.id));
+  if (latest && latest->content_hash == hash) {
+    details["version"] = latest->version;
+    details["unchanged"] = true;
+    WINSTON_TRY(audit(*conn, actor, t, std::string(action), "config:" + std::to_string(latest->version), details, now));
+    WINSTON_TRY(tx.commit());
+    WINSTON_TRY_ASSIGN(auto snapshot, to_snapshot(std::move(*latest)));
+    return GenerateOutcome{std::move(snapshot), false};
+  }
+  storage::configs::SnapshotRow row{new_uuid_v7(now), t.id, 0, hash,
+                                    boost::json::serialize(agent::files_to_json(files)), actor.name, std::move(reason),
+                                    now};
+  WINSTON_TRY(storage::configs::insert_next(*conn, row));
+  details["version"] = row.version;
+  details["content_hash"] = hash;
+  WINSTON_TRY(audit(*conn, actor, t, std::string(action), "config:" + std::to_string(row.version), details, now));
+  WINSTON_TRY(tx.commit());
+  row.files_json.clear();
+  return GenerateOutcome{Snapshot{std::move(row), std::move(files)}, true};
+}
+
+Result<GenerateOutcome> ConfigService::generate(const Actor& actor, std::string_view tenant, std::string_view reason) {
+  if (reason.size() > 500) return Error::invalid("reason", "reason must be at most 500 characters");
+  // Rendered on one connection, stored on another: the lease is released before store() begins.
+  const auto load = [&]() -> Result<std::pair<Tenant, agent::ConfigFiles>> {
+    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+    WINSTON_TRY_ASSIGN(Tenant t, storage::tenants::require(*conn, tenant));
+    if (t.is_system) return Error{ErrorCode::kForbidden, "the system tenant has no agent", {}};
+    WINSTON_TRY_ASSIGN(auto files, render(*conn, t));
+    return std::pair{std::move(t), std::move(files)};
+  };
+  WINSTON_TRY_ASSIGN(auto rendered, load());
+  return store(actor, rendered.first, std::move(rendered.second), "config.generate",
+               reason.empty() ? "generate" : std::string(reason), {});
+}
+
+Result<Page<storage::configs::SnapshotRow>> ConfigService::list(std::string_view tenant, std::int64_t limit,
+                                                                std::int64_t offset) {
+  WINSTON_TRY(validate_page(limit, offset));
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
+  Page<storage::configs::SnapshotRow> page;
+  WINSTON_TRY_ASSIGN(page.items, storage::configs::list(*conn, t.id, limit, offset));
+  WINSTON_TRY_ASSIGN(page.total, storage::configs::count(*conn, t.id));
+  page.limit = limit;
+  page.offset = offset;
+  return page;
+}
+
+Result<Snapshot> ConfigService::get(const Actor& actor, std::string_view tenant, std::int64_t version) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
+  WINSTON_TRY_ASSIGN(auto row, storage::configs::get(*conn, t.id, version));
+  if (!row) return Error::not_found(fmt::format("tenant {} has no config version {}", t.slug, version));
+  WINSTON_TRY(audit(*conn, actor, t, "config.view", "config:" + std::to_string(version), {}, clock_.now_ms()));
+  WINSTON_TRY(tx.commit());
+  return to_snapshot(std::move(*row));
+}
+
+Result<std::vector<agent::FileDiff>> ConfigService::diff(const Actor& actor, std::string_view tenant, std::int64_t from,
+                                                         std::int64_t to) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
+  WINSTON_TRY_ASSIGN(auto a, storage::configs::get(*conn, t.id, from));
+  WINSTON_TRY_ASSIGN(auto b, storage::configs::get(*conn, t.id, to));
+  for (const auto& [row, v] : {std::pair{&a, from}, std::pair{&b, to}}) {
+    if (!*row) return Error::not_found(fmt::format("tenant {} has no config version {}", t.slug, v));
+  }
+  WINSTON_TRY(audit(*conn, actor, t, "config.diff", fmt::format("config:{}..{}", from, to), {}, clock_.now_ms()));
+  WINSTON_TRY(tx.commit());
+  WINSTON_TRY_ASSIGN(const auto files_a, agent::files_from_json(a->files_json));
+  WINSTON_TRY_ASSIGN(const auto files_b, agent::files_from_json(b->files_json));
+  return agent::diff_files(files_a, files_b, fmt::format("v{}", from), fmt::format("v{}", to));
+}
+
+Result<GenerateOutcome> ConfigService::rollback(const Actor& actor, std::string_view tenant, std::int64_t version) {
+  const auto load = [&]() -> Result<std::pair<Tenant, agent::ConfigFiles>> {
+    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+    WINSTON_TRY_ASSIGN(Tenant t, storage::tenants::require(*conn, tenant));
+    WINSTON_TRY_ASSIGN(auto row, storage::configs::get(*conn, t.id, version));
+    if (!row) return Error::not_found(fmt::format("tenant {} has no config version {}", t.slug, version));
+    WINSTON_TRY_ASSIGN(auto files, agent::files_from_json(row->files_json));
+    return std::pair{std::move(t), std::move(files)};
+  };
+  WINSTON_TRY_ASSIGN(auto old, load());
+  return store(actor, old.first, std::move(old.second), "config.rollback", fmt::format("rollback to version {}", version),
+               {{"rolled_back_to", version}});
+}
+
+Result<std::vector<SkillState>> ConfigService::skills(std::string_view tenant) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
+  return skill_states(*conn, t);
+}
+
+Result<std::vector<SkillState>> ConfigService::set_skill(const Actor& actor, std::string_view tenant,
+                                                         std::string_view skill, bool enabled) {
+  if (assets_.skill(skill) == nullptr) return Error::not_found(fmt::format("no skill named '{}'", skill));
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
+  const auto now = clock_.now_ms();
+  WINSTON_TRY(storage::skills::set(*conn, new_uuid_v7(now), t.id, skill, enabled, now));
+  WINSTON_TRY(audit(*conn, actor, t, enabled ? "skill.enable" : "skill.disable", "skill:" + std::string(skill), {}, now));
+  WINSTON_TRY(tx.commit());
+  return skill_states(*conn, t);
+}
+
+Result<std::string> ConfigService::ensure_secret(const Tenant& t, std::string_view name,
+                                                 const std::function<Result<std::string>()>& make) {
+  const std::string context = secret_context(t.id, name);
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto sealed, storage::secrets::get(*conn, t.id, name));
+  if (sealed) return secrets_.open(*sealed, context);
+  WINSTON_TRY_ASSIGN(std::string value, make());
+  const auto now = clock_.now_ms();
+  WINSTON_TRY_ASSIGN(const bool inserted, storage::secrets::insert_if_absent(*conn, new_uuid_v7(now), t.id, name,
+                                                                             secrets_.seal(value, context), now));
+  if (inserted) return value;
+  WINSTON_TRY_ASSIGN(sealed, storage::secrets::get(*conn, t.id, name));  // a concurrent caller won; use theirs
+  if (!sealed) return Error::internal("a tenant secret vanished while being created");
+  return secrets_.open(*sealed, context);
+}
+
+Result<CellSecrets> ConfigService::cell_secrets(const Actor& actor, std::string_view tenant) {
+  const auto load = [&]() -> Result<Tenant> {
+    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+    return storage::tenants::require(*conn, tenant);
+  };
+  WINSTON_TRY_ASSIGN(const Tenant t, load());
+  if (t.is_system) return Error{ErrorCode::kForbidden, "the system tenant has no cell", {}};
+  CellSecrets out;
+  const auto new_token = [] { return Result<std::string>(random_hex(32)); };
+  WINSTON_TRY_ASSIGN(out.gateway_token, ensure_secret(t, kGatewayToken, new_token));
+  std::optional<IssuedKey> issued;
+  const auto new_key = [&]() -> Result<std::string> {
+    WINSTON_TRY_ASSIGN(issued, keys_.create(actor, t.id, "cell"));
+    return issued->secret;
+  };
+  WINSTON_TRY_ASSIGN(out.api_key, ensure_secret(t, kCellApiKey, new_key));
+  if (issued && issued->secret != out.api_key) {
+    WINSTON_TRY(keys_.revoke(actor, t.id, issued->meta.id));  // a concurrent caller's key was stored; ours is unused
+  }
+  return out;
+}
+
+}  // namespace winston::services
