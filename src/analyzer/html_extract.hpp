@@ -1,0 +1,63 @@
+#pragma once
+// Turns one HTML page into an ExtractedPage with gumbo (a real HTML5 parser,
+// tolerant of any input): title, description, headings, visible text,
+// schema.org businesses from JSON-LD and same-host links. Every output is
+// bounded, so a hostile page cannot make the stored profile arbitrarily large.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "analyzer/site.hpp"
+
+namespace winston::analyzer {
+
+inline constexpr std::size_t kMaxTextBytes = 20'000;  // ExtractedPage::text
+inline constexpr std::size_t kMaxLinks = 200;
+inline constexpr std::size_t kMaxHeadings = 60;
+inline constexpr std::size_t kMaxBusinesses = 10;
+/// Markup nested deeper than this is cut off before parsing: gumbo frees its
+/// tree recursively, and 2 MiB of "<div>" would otherwise exhaust the stack.
+inline constexpr std::size_t kMaxNesting = 1'500;
+
+/// A same-host link and the text a reader sees on it.
+struct PageLink {
+  std::string url;
+  std::string text;
+};
+
+/// extract_page's result plus what only the crawler needs.
+struct ParsedPage {
+  ExtractedPage page;
+  std::vector<PageLink> links;  // page.links with their text, same order
+  bool nesting_cut = false;     // the markup nested deeper than kMaxNesting; the rest was dropped
+};
+
+/// `html` must be UTF-8 (see to_utf8); `page_url` is the absolute URL the page
+/// was served from, used to resolve links. Never fails: malformed markup gives
+/// a partial page.
+ParsedPage parse_page(std::string_view html, std::string_view page_url);
+ExtractedPage extract_page(std::string_view html, std::string_view page_url);
+
+/// Schema.org LocalBusiness/Store (and subtypes) anywhere in one JSON-LD
+/// document: top-level objects, arrays, @graph and nested values.
+std::vector<JsonLdBusiness> businesses_from_json_ld(const boost::json::value& doc);
+
+/// Decodes a page body to valid UTF-8. `charset` is the declared one (HTTP
+/// header or <meta>); ISO-8859-1/ASCII/windows-1252 labels are decoded as
+/// windows-1252 (as browsers do), everything else as UTF-8 with invalid
+/// sequences replaced by U+FFFD. A UTF-8 byte order mark wins over the label.
+std::string to_utf8(std::string_view bytes, std::string_view charset);
+
+/// The charset a page declares in its first 1024 bytes (<meta charset> or
+/// http-equiv Content-Type), lowercased; empty when none.
+std::string sniff_meta_charset(std::string_view html);
+
+/// The longest prefix of `s` of at most `max_bytes` that does not split a
+/// UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
+
+}  // namespace winston::analyzer
