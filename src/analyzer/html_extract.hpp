@@ -4,6 +4,7 @@
 // schema.org businesses from JSON-LD and same-host links. Every output is
 // bounded, so a hostile page cannot make the stored profile arbitrarily large.
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -19,9 +20,17 @@ inline constexpr std::size_t kMaxTextBytes = 20'000;  // ExtractedPage::text
 inline constexpr std::size_t kMaxLinks = 200;
 inline constexpr std::size_t kMaxHeadings = 60;
 inline constexpr std::size_t kMaxBusinesses = 10;
-/// Markup nested deeper than this is cut off before parsing: gumbo frees its
-/// tree recursively, and 2 MiB of "<div>" would otherwise exhaust the stack.
-inline constexpr std::size_t kMaxNesting = 1'500;
+
+/// Bounds on parsing one page. gumbo's work grows with the page's size times
+/// its nesting depth, so a hostile page could otherwise take hours: markup
+/// nested deeper than max_nesting is cut there before parsing, and a parse
+/// that still runs past time_budget or max_parse_memory is abandoned and
+/// retried once on the page's first eighth.
+struct ParseLimits {
+  std::size_t max_nesting = 1'500;
+  std::chrono::milliseconds time_budget{10'000};
+  std::size_t max_parse_memory = std::size_t{512} * 1024 * 1024;
+};
 
 /// A same-host link and the text a reader sees on it.
 struct PageLink {
@@ -33,13 +42,13 @@ struct PageLink {
 struct ParsedPage {
   ExtractedPage page;
   std::vector<PageLink> links;  // page.links with their text, same order
-  bool nesting_cut = false;     // the markup nested deeper than kMaxNesting; the rest was dropped
+  bool markup_cut = false;      // nested too deeply or too costly to parse: only its beginning was used
 };
 
 /// `html` must be UTF-8 (see to_utf8); `page_url` is the absolute URL the page
 /// was served from, used to resolve links. Never fails: malformed markup gives
 /// a partial page.
-ParsedPage parse_page(std::string_view html, std::string_view page_url);
+ParsedPage parse_page(std::string_view html, std::string_view page_url, const ParseLimits& limits = {});
 ExtractedPage extract_page(std::string_view html, std::string_view page_url);
 
 /// Schema.org LocalBusiness/Store (and subtypes) anywhere in one JSON-LD

@@ -667,7 +667,9 @@ Result<SiteCrawl> HttpSiteFetcher::crawl(std::string_view url) {
       crawl.warnings.push_back(p.url + ": the page is larger than " + std::to_string(o.max_page_bytes) +
                                " bytes; only its beginning was read");
     }
-    if (parsed.nesting_cut) crawl.warnings.push_back(p.url + ": the markup nests too deeply; the rest was ignored");
+    if (parsed.markup_cut) {
+      crawl.warnings.push_back(p.url + ": the markup nests too deeply or is too costly to parse; only its beginning was used");
+    }
   };
   ParsedPage parsed = parse_page(home.html, home.url);
   note(home, parsed);

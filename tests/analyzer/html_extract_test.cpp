@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <chrono>
 
 namespace winston::analyzer {
 namespace {
@@ -195,13 +196,70 @@ TEST(HtmlExtract, DeeplyNestedMarkupIsCutNotACrash) {
   for (int i = 0; i < 200'000; ++i) html += "<div>";
   html += "deep text";
   const ParsedPage p = parse_page(html, "http://a.example/");
-  EXPECT_TRUE(p.nesting_cut);
+  EXPECT_TRUE(p.markup_cut);
   EXPECT_EQ(p.page.title, "Deep");
   EXPECT_TRUE(contains(p.page.text, "before"));
-  // A long page of siblings and unclosed paragraphs is not "deep".
+  EXPECT_FALSE(contains(p.page.text, "deep text"));
+}
+
+TEST(HtmlExtract, EveryWayOfNestingDeeplyIsCutQuickly) {
+  // Each unit makes gumbo's tree one level deeper per repetition, most of
+  // them without a single matching end tag a naive count would notice.
+  for (const std::string unit : {"<div></x>", "<b><div></b>", "<div><b></div>x", "<div><table><tr><td></div>",
+                                 "<li><section>", "<rt>", "<optgroup>", "<svg><div/>", "<div/>", "<span></div>",
+                                 "<p><b>x</p>\n", "<table><td>", "<a><div></a>"}) {
+    std::string html = "<title>T</title><p>start</p>";
+    while (html.size() < 2 * 1024 * 1024) html += unit;
+    const auto start = std::chrono::steady_clock::now();
+    const ParsedPage p = parse_page(html, "http://a.example/");
+    EXPECT_TRUE(p.markup_cut) << unit;
+    EXPECT_EQ(p.page.title, "T") << unit;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8)) << unit;
+  }
+}
+
+TEST(HtmlExtract, ARealisticPageIsNotCut) {
+  // Unclosed paragraphs, list items and cells, properly closed inline markup,
+  // an SVG sprite of self-closing paths, thousands of siblings.
+  std::string html = "<!doctype html><html><head><title>Big</title></head><body><svg>";
+  for (int i = 0; i < 3'000; ++i) html += "<path d=\"M0 0\"/>";
+  html += "</svg>";
+  for (int i = 0; i < 3'000; ++i) {
+    html += "<section><div class=\"card\"><h3>Item</h3><p>Some <b>bold</b> and <a href=\"/p\"><span>linked</span></a>"
+            "<p>text<ul><li>one<li>two</ul><table><tr><td>a<td>b<tr><td>c</table></div></section>\n";
+  }
+  html += "<p>the end</p></body></html>";
+  const ParsedPage p = parse_page(html, "http://a.example/");
+  EXPECT_FALSE(p.markup_cut);
+  EXPECT_EQ(p.page.title, "Big");
+}
+
+TEST(HtmlExtract, AParseOverItsTimeBudgetIsAbandonedNotWaitedFor) {
+  std::string html = "<title>Slow</title>";
+  while (html.size() < 1024 * 1024) html += "<div></x>";  // quadratic for gumbo: minutes unbounded
+  const ParseLimits limits{.max_nesting = 10'000'000, .time_budget = std::chrono::milliseconds(100),
+                           .max_parse_memory = std::size_t{512} * 1024 * 1024};
+  const auto start = std::chrono::steady_clock::now();
+  const ParsedPage p = parse_page(html, "http://a.example/", limits);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(p.markup_cut);
+  EXPECT_EQ(p.page.url, "http://a.example/");
+}
+
+TEST(HtmlExtract, AParseOverItsMemoryBudgetIsAbandoned) {
+  std::string html = "<title>Big</title>";
+  while (html.size() < 256 * 1024) html += "<p>x</p>";
+  const ParseLimits tiny{.max_nesting = 1'500, .time_budget = std::chrono::milliseconds(10'000),
+                         .max_parse_memory = 64 * 1024};
+  const ParsedPage p = parse_page(html, "http://a.example/", tiny);
+  EXPECT_TRUE(p.markup_cut);
+  EXPECT_TRUE(parse_page(html, "http://a.example/").page.title == "Big");
+}
+
+TEST(HtmlExtract, WideMarkupIsNotCut) {
   std::string wide;
   for (int i = 0; i < 5'000; ++i) wide += "<div><span>x</span></div><p>para<li>item";
-  EXPECT_FALSE(parse_page(wide, "http://a.example/").nesting_cut);
+  EXPECT_FALSE(parse_page(wide, "http://a.example/").markup_cut);
 }
 
 TEST(HtmlExtract, DecodesCharsetsToValidUtf8) {
