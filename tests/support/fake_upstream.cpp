@@ -232,6 +232,7 @@ struct FakeUpstream::Impl {
     FakeBehavior b = behavior_;
     const std::size_t index = served_++;
     if (b.status != 200 && b.fail_first >= 0 && index >= static_cast<std::size_t>(b.fail_first)) b.status = 200;
+    if (!b.texts.empty()) b.text = b.texts[std::min(index, b.texts.size() - 1)];
     return b;
   }
 

@@ -95,6 +95,8 @@ struct FakeBehavior {
   int fail_first = -1;                 // if >= 0: the first N requests get `status`, later ones 200 (for retry tests); -1 = every request gets `status`
   std::int64_t input_tokens = 12, output_tokens = 7, cache_creation_tokens = 0, cache_read_tokens = 0;
   std::string text = "Hello from the fake upstream.";
+  std::vector<std::string> texts;      // if non-empty: the answer text per completion request in order (counted like
+                                       // fail_first, from set_behavior), the last one repeated; overrides `text`
   int chunks = 3;                      // streaming: text split into this many deltas (fewer if the text is shorter)
   std::chrono::milliseconds first_byte_delay{0};  // before the response headers
   std::chrono::milliseconds chunk_delay{0};       // between stream events

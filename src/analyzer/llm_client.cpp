@@ -1,0 +1,174 @@
+#include "analyzer/llm_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <optional>
+
+#include "analyzer/profile_prompt.hpp"
+#include "proxy/upstream.hpp"
+
+namespace winston::analyzer {
+namespace net = boost::asio;
+namespace json = boost::json;
+namespace bhttp = boost::beast::http;
+namespace {
+
+constexpr std::string_view kAnthropicVersion = "2023-06-01";
+constexpr std::size_t kMaxErrorMessage = 300;
+constexpr std::size_t kKeyPrefixChars = 16;  // what key listings show ("wsk_" + 12 hex): redacted as well
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+};
+
+// The proxy's UpstreamClient does the HTTP work (TLS verification, the
+// timeouts); here it is driven by one coroutine on a private io_context.
+// Arguments are named (GCC 12 destroys co_await temporaries twice).
+net::awaitable<void> exchange(proxy::UpstreamClient& client, const proxy::UpstreamEndpoint& endpoint,
+                              bhttp::request<bhttp::string_body> request, std::size_t limit,
+                              std::optional<Result<Reply>>& out) {
+  auto sent = co_await client.send(endpoint, std::move(request));
+  if (!sent.ok()) {
+    out.emplace(std::move(sent).error());
+    co_return;
+  }
+  auto response = std::move(sent).value();
+  auto body = co_await response->read_all(limit);
+  if (!body.ok()) {
+    out.emplace(std::move(body).error());
+    co_return;
+  }
+  out.emplace(Reply{response->status(), std::move(body).value()});
+}
+
+std::string redact(std::string message, std::string_view key) {
+  for (const auto secret : {key, key.substr(0, std::min(key.size(), kKeyPrefixChars))}) {
+    if (secret.size() < 8) continue;
+    for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos)) {
+      message.replace(pos, secret.size(), "[redacted]");
+    }
+  }
+  return message;
+}
+
+json::object request_body(const LlmOptions& o, const Chat& chat) {
+  json::array messages;
+  if (o.api == WireApi::kOpenAIChat && !chat.system.empty()) {
+    messages.push_back(json::object{{"role", "system"}, {"content", chat.system}});
+  }
+  for (const auto& m : chat.messages) messages.push_back(json::object{{"role", m.role}, {"content", m.content}});
+  json::object body{{"model", o.model}, {"max_tokens", o.max_tokens}, {"messages", std::move(messages)}};
+  if (o.api == WireApi::kAnthropicMessages && !chat.system.empty()) body["system"] = chat.system;
+  return body;
+}
+
+bhttp::request<bhttp::string_body> build_request(const LlmOptions& o, const proxy::UpstreamEndpoint& ep,
+                                                 const Chat& chat, std::string_view key) {
+  const bool anthropic = o.api == WireApi::kAnthropicMessages;
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post,
+                                         ep.base_path + (anthropic ? "/v1/messages" : "/v1/chat/completions"), 11};
+  req.set(bhttp::field::content_type, "application/json");
+  req.set(bhttp::field::accept, "application/json");
+  req.set(bhttp::field::user_agent, "winston-analyzer");
+  if (anthropic) {
+    req.set("x-api-key", key);
+    req.set("anthropic-version", kAnthropicVersion);
+  } else {
+    req.set(bhttp::field::authorization, "Bearer " + std::string(key));
+  }
+  req.body() = json::serialize(request_body(o, chat));
+  return req;
+}
+
+/// {"error":{"message"}} is the error shape of both APIs (and of the proxy's own errors).
+std::string error_message(std::string_view body) {
+  boost::system::error_code ec;
+  const auto v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* e = v.as_object().if_contains("error"); e && e->is_object()) {
+      if (const auto* m = e->as_object().if_contains("message"); m && m->is_string()) return std::string(m->as_string());
+    }
+  }
+  return body.empty() ? "no error message" : std::string(body);
+}
+
+/// Text parts as Anthropic's content blocks or OpenAI's content-part array.
+std::string join_text_parts(const json::array& parts) {
+  std::string out;
+  for (const auto& part : parts) {
+    const auto* o = part.if_object();
+    const auto* type = o ? o->if_contains("type") : nullptr;
+    const auto* text = o ? o->if_contains("text") : nullptr;
+    if (type && type->is_string() && type->as_string() == "text" && text && text->is_string()) out += text->as_string();
+  }
+  return out;
+}
+
+Result<std::string> assistant_text(WireApi api, std::string_view body) {
+  boost::system::error_code ec;
+  const auto v = json::parse(body, ec);
+  const auto none = Error::unavailable("the LLM proxy's answer has no assistant text");
+  if (ec || !v.is_object()) return Error::unavailable("the LLM proxy's answer is not JSON");
+  const auto& o = v.as_object();
+  if (api == WireApi::kAnthropicMessages) {
+    const auto* content = o.if_contains("content");
+    if (!content || !content->is_array()) return none;
+    auto text = join_text_parts(content->as_array());
+    return text.empty() ? Result<std::string>(none) : Result<std::string>(std::move(text));
+  }
+  const auto* choices = o.if_contains("choices");
+  if (!choices || !choices->is_array() || choices->as_array().empty()) return none;
+  const auto* choice = choices->as_array().front().if_object();
+  const auto* message = choice ? choice->if_contains("message") : nullptr;
+  const auto* content = message && message->is_object() ? message->as_object().if_contains("content") : nullptr;
+  if (content && content->is_string() && !content->as_string().empty()) return std::string(content->as_string());
+  if (content && content->is_array()) {
+    auto text = join_text_parts(content->as_array());
+    if (!text.empty()) return text;
+  }
+  return none;
+}
+
+}  // namespace
+
+Result<std::string> LlmClient::complete(const Chat& chat, std::string_view api_key) const {
+  WINSTON_TRY_ASSIGN(auto endpoint, proxy::UpstreamEndpoint::parse(options_.base_url));
+  if (endpoint.base_path.ends_with("/v1")) endpoint.base_path.resize(endpoint.base_path.size() - 3);
+  auto request = build_request(options_, endpoint, chat, api_key);
+
+  proxy::UpstreamOptions upstream;
+  upstream.connect_timeout = options_.connect_timeout;
+  upstream.first_byte_timeout = options_.response_timeout;
+  upstream.idle_timeout = options_.response_timeout;
+  upstream.max_attempts = 1;  // the proxy already retries its providers; a second layer would multiply waits
+  net::io_context ioc(1);
+  std::optional<Result<Reply>> out;
+  {
+    proxy::UpstreamClient client(ioc.get_executor(), upstream);
+    net::co_spawn(ioc, exchange(client, endpoint, std::move(request), options_.max_response_bytes, out),
+                  net::detached);
+    ioc.run();
+  }
+  const std::string where = "the LLM proxy at " + endpoint.key();
+  if (!out) return Error::internal("the LLM call ended without a result");
+  if (!out->ok()) {
+    const auto& e = out->error();
+    if (e.message == proxy::kUpstreamTimeout) {
+      return Error::unavailable(where + " did not answer within " +
+                                std::to_string(options_.response_timeout.count()) + " ms");
+    }
+    return Error::unavailable(redact(where + ": " + e.message, api_key));
+  }
+  const Reply& reply = out->value();
+  if (reply.status != 200) {
+    const auto message = clean_utf8(error_message(reply.body), kMaxErrorMessage);
+    return Error::unavailable(redact(where + " answered " + std::to_string(reply.status) + ": " + message, api_key));
+  }
+  return assistant_text(options_.api, reply.body);
+}
+
+}  // namespace winston::analyzer

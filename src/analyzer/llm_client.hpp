@@ -1,0 +1,53 @@
+#pragma once
+// A small blocking LLM client for worker threads: one non-streaming chat
+// through Winston's own metering proxy, so the call is authenticated,
+// routed and charged like any tenant's. Each call runs on a private
+// io_context; nothing is shared between calls or threads.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/error.hpp"
+
+namespace winston::analyzer {
+
+struct LlmOptions {
+  std::string base_url = "http://127.0.0.1:8081";  // the proxy, without /v1; https is verified against the system CAs
+  std::string model = "kimi-k2.5";                  // a catalog id the proxy knows
+  WireApi api = WireApi::kOpenAIChat;               // the catalog entry's wire format
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds response_timeout{180'000};  // until the whole (non-streamed) answer is in
+  std::size_t max_response_bytes = 1024 * 1024;
+  std::int64_t max_tokens = 4096;
+};
+
+struct ChatMessage {
+  std::string role;  // "user" or "assistant"
+  std::string content;
+};
+
+struct Chat {
+  std::string system;
+  std::vector<ChatMessage> messages;
+};
+
+class LlmClient {
+ public:
+  explicit LlmClient(LlmOptions options) : options_(std::move(options)) {}
+
+  /// The assistant's text. Every failure is kUnavailable with a message
+  /// naming the proxy's status and error message (401 bad key, 402 no
+  /// credits, 429, 5xx, timeouts, an answer without text); the key never
+  /// appears in it.
+  Result<std::string> complete(const Chat& chat, std::string_view api_key) const;
+
+  const LlmOptions& options() const { return options_; }
+
+ private:
+  LlmOptions options_;
+};
+
+}  // namespace winston::analyzer
