@@ -260,6 +260,35 @@ TEST(SiteFetcher, NonHttpSchemesAndCredentialsAreRefused) {
   expect_refused(f->fetch(site.url("/")), "redirect to file:///etc/passwd refused: only http and https");
 }
 
+TEST(SiteFetcher, SchemeAndHostAreCaseInsensitiveAndThePathOptional) {
+  FakeSite site;
+  site.route("/", html("<title>Root</title>"));
+  auto page = fetcher()->fetch("  HTTP://127.0.0.2:" + std::to_string(site.port()) + "#top ");
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(site.requests().at(0).target, "/");
+  EXPECT_TRUE(contains(page->html, "Root"));
+}
+
+TEST(SiteFetcher, ABodyEndingAtConnectionCloseIsReadWhole) {
+  FakeSite site;
+  FakeRoute old_style = html("<title>Old server</title><p>" + std::string(50'000, 'x') + "</p>");
+  old_style.close_delimited = true;
+  site.route("/", old_style);
+  auto page = fetcher()->fetch(site.url("/"));
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_FALSE(page->truncated);
+  EXPECT_EQ(page->html.size(), old_style.body.size());
+}
+
+TEST(SiteFetcher, HttpsToAPlainHttpPortIsUnavailable) {
+  FakeSite site;
+  site.route("/", html("<p>plain</p>"));
+  auto r = fetcher()->fetch("https://127.0.0.2:" + std::to_string(site.port()) + "/");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().message;
+  EXPECT_TRUE(contains(r.error().message, "TLS handshake")) << r.error().message;
+}
+
 TEST(SiteFetcher, IpLiteralsAreVettedLikeNames) {
   auto f = fetcher();
   expect_refused(f->fetch("http://[::1]/"), "::1 is a loopback address");

@@ -87,7 +87,7 @@ struct FakeSite::Impl {
     res.keep_alive(false);
     if (r.chunked) {
       res.chunked(true);
-    } else {
+    } else if (!r.close_delimited) {
       res.content_length(r.body.size());
     }
     return res;

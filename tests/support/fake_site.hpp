@@ -27,6 +27,7 @@ struct FakeRoute {
   std::vector<std::pair<std::string, std::string>> headers;  // extra response headers
   std::chrono::milliseconds delay{0};  // before the response header
   bool chunked = false;                // Transfer-Encoding: chunked instead of Content-Length
+  bool close_delimited = false;        // neither: the body ends when the connection closes
   std::size_t chunk_size = 0;          // chunked: bytes per chunk (0: the body in one chunk)
   std::chrono::milliseconds chunk_delay{0};  // chunked: pause between chunks
 };
