@@ -11,11 +11,13 @@ std::string_view openapi_document() {
   "info": {"title": "Winston admin API", "version": "0.1.0",
            "description": "Control plane for managed OpenClaw agents. Credits are integer milli-credits (1 credit = 1000 mc); timestamps are epoch milliseconds."},
   "components": {
-    "securitySchemes": {"admin": {"type": "http", "scheme": "bearer", "description": "WINSTON_ADMIN_TOKEN"}},
+    "securitySchemes": {"admin": {"type": "http", "scheme": "bearer", "description": "WINSTON_ADMIN_TOKEN"},
+                        "tenantKey": {"type": "http", "scheme": "bearer", "description": "a tenant's proxy key (wsk_...), also accepted as x-api-key; the admin token is refused"}},
     "parameters": {
       "TenantId": {"name": "id", "in": "path", "required": true, "description": "tenant id or slug", "schema": {"type": "string"}},
       "Limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-      "Offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}
+      "Offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+      "ConnectorId": {"name": "connector_id", "in": "path", "required": true, "schema": {"type": "string"}}
     },
     "schemas": {
       "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
@@ -45,6 +47,27 @@ std::string_view openapi_document() {
         "id": {"type": "string"}, "tenant_id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
         "key": {"type": "string", "description": "only in the response that created it"}, "created_at": {"type": "integer"},
         "last_used_at": {"type": "integer", "nullable": true}, "revoked_at": {"type": "integer", "nullable": true}}},
+      "NewConnector": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {
+        "name": {"type": "string", "maxLength": 100, "description": "unique per tenant"}, "kind": {"type": "string", "enum": ["upload"], "description": "upload: CSV/JSON uploads, no POS needed"},
+        "settings": {"type": "object", "description": "upload: currency (ISO 4217, default USD), location, notes", "additionalProperties": {"type": "string"}},
+        "credentials": {"type": "object", "additionalProperties": {"type": "string"}, "description": "sealed with the master key; never returned"}}},
+      "Connector": {"type": "object", "properties": {
+        "id": {"type": "string"}, "tenant_id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}, "status": {"type": "string"},
+        "settings": {"type": "object"}, "has_credentials": {"type": "boolean"}, "accepts_uploads": {"type": "boolean"},
+        "inventory": {"type": "object", "properties": {"items": {"type": "integer"}, "updated_at": {"type": "integer", "nullable": true}}},
+        "sales": {"type": "object", "properties": {"lines": {"type": "integer"}, "first_date": {"type": "string", "nullable": true}, "last_date": {"type": "string", "nullable": true}}},
+        "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}},
+      "UploadReport": {"type": "object", "properties": {
+        "connector_id": {"type": "string"}, "rows": {"type": "integer"}, "new_rows": {"type": "integer"},
+        "replaced_rows": {"type": "integer", "description": "inventory: the items replaced; sales: lines uploaded before and overwritten"},
+        "ignored_columns": {"type": "array", "items": {"type": "string"}}}},
+      "InventoryItem": {"type": "object", "properties": {
+        "sku": {"type": "string"}, "name": {"type": "string"}, "brand": {"type": "string"}, "category": {"type": "string"}, "strain": {"type": "string"},
+        "strain_type": {"type": "string"}, "thc": {"type": "string"}, "cbd": {"type": "string"}, "size": {"type": "string"},
+        "price": {"type": "string", "example": "35.00"}, "price_cents": {"type": "integer"}, "currency": {"type": "string"},
+        "quantity": {"type": "integer"}, "in_stock": {"type": "boolean"}, "source": {"type": "string", "description": "the connector's name"},
+        "updated_at": {"type": "string", "format": "date-time"}}},
+      "SalesFigures": {"type": "object", "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}, "revenue": {"type": "string", "example": "88.50"}, "revenue_cents": {"type": "integer"}}},
       "Page": {"type": "object", "properties": {"data": {"type": "array", "items": {}}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}}
     },
     "responses": {
@@ -114,6 +137,67 @@ std::string_view openapi_document() {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "key_id", "in": "path", "required": true, "schema": {"type": "string"}}],
       "delete": {"summary": "revoke a key (the proxy refuses it within the key cache TTL, 5 s by default)",
                  "responses": {"204": {"description": "revoked"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/connectors": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "create a connector (credentials sealed at rest, never returned)",
+               "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewConnector"}}}},
+               "responses": {"201": {"description": "the connector", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Connector"}}}},
+                             "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                             "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "get": {"summary": "the tenant's connectors, oldest first",
+              "responses": {"200": {"description": "connectors", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Connector"}}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/connectors/{connector_id}": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"$ref": "#/components/parameters/ConnectorId"}],
+      "get": {"summary": "one connector with what it holds",
+              "responses": {"200": {"description": "the connector", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Connector"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}},
+      "delete": {"summary": "delete the connector with its inventory and sales",
+                 "responses": {"204": {"description": "deleted"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/connectors/{connector_id}/inventory": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"$ref": "#/components/parameters/ConnectorId"}],
+      "post": {"summary": "replace the connector's whole inventory, atomically",
+               "description": "text/csv (RFC 4180, header row) or application/json (array of objects). Columns: sku, name, price (12.50) or price_cents, quantity; optional category, brand, strain, strain_type, thc, cbd, size; common export names are accepted and other columns ignored. Rows are numbered from 1 without the header; a bad row is a 422 whose field is rows[N].column. Bounded by the API body limit (api.body_limit_bytes) and 50,000 rows.",
+               "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+               "responses": {"200": {"description": "what was loaded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
+                             "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                             "409": {"description": "the connector's kind takes no uploads"}, "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/connectors/{connector_id}/sales": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"$ref": "#/components/parameters/ConnectorId"}],
+      "post": {"summary": "add sale lines; idempotent by (order_id, line_id)",
+               "description": "text/csv or application/json. Columns: order_id, date (YYYY-MM-DD, optionally THH:MM[:SS] and a zone; the date as written is the store's calendar date), product_name, quantity, total (12.50, negative for refunds) or total_cents; optional line_id (default: the sku, else the product name), sku, category. Re-uploading a line overwrites it instead of adding a copy.",
+               "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+               "responses": {"200": {"description": "what was loaded", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UploadReport"}}}},
+                             "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                             "409": {"description": "the connector's kind takes no uploads"}, "413": {"$ref": "#/components/responses/TooLarge"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/connector/inventory": {
+      "get": {"summary": "search the calling tenant's inventory, in-stock first", "security": [{"tenantKey": []}],
+              "servers": [{"url": "http://127.0.0.1:8081", "description": "the proxy listener, where cells already send their key"}],
+              "parameters": [{"name": "q", "in": "query", "description": "words, each to occur in name, brand, category, sku or strain (case-insensitive)", "schema": {"type": "string", "maxLength": 100}},
+                             {"name": "category", "in": "query", "description": "exact category, case-insensitive", "schema": {"type": "string"}},
+                             {"name": "in_stock", "in": "query", "schema": {"type": "boolean", "default": false}},
+                             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}}],
+              "responses": {"200": {"description": "matches", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                              "count": {"type": "integer"}, "total_matches": {"type": "integer"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/InventoryItem"}},
+                              "inventory_items": {"type": "integer", "description": "0: no inventory uploaded"}, "inventory_updated_at": {"type": "string", "format": "date-time", "nullable": true}}}}}},
+                            "401": {"description": "missing, unknown or revoked tenant key"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/connector/sales": {
+      "get": {"summary": "the calling tenant's sales between two dates: totals, every day, top products and categories", "security": [{"tenantKey": []}],
+              "servers": [{"url": "http://127.0.0.1:8081", "description": "the proxy listener, where cells already send their key"}],
+              "parameters": [{"name": "from", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}},
+                             {"name": "to", "in": "query", "required": true, "description": "inclusive; at most 366 days after from", "schema": {"type": "string", "format": "date"}}],
+              "responses": {"200": {"description": "the summary", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                              "from": {"type": "string"}, "to": {"type": "string"}, "totals": {"$ref": "#/components/schemas/SalesFigures"},
+                              "days": {"type": "array", "items": {"$ref": "#/components/schemas/SalesFigures"}}, "top_products": {"type": "array", "items": {"$ref": "#/components/schemas/SalesFigures"}},
+                              "categories": {"type": "array", "items": {"$ref": "#/components/schemas/SalesFigures"}},
+                              "data_range": {"type": "object", "properties": {"first_sale_date": {"type": "string", "nullable": true}, "last_sale_date": {"type": "string", "nullable": true}}}}}}}},
+                            "401": {"description": "missing, unknown or revoked tenant key"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     },
     "/v1/tenants/{id}/ledger": {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}],

@@ -236,6 +236,52 @@ CREATE TABLE tenant_skills (
 );
 )sql";
 
+// Version 4: connector data. What a tenant's connectors (an upload today, a
+// POS later) bring in, read by the cells through the connector API. Rows hang
+// off their connector, so deleting a connector deletes its data; tenant_id is
+// repeated so every read is tenant-scoped by an index. Money is integer cents;
+// search_text is the lowercased name/brand/category/sku both backends search alike.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE connector_inventory (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  connector_id TEXT NOT NULL REFERENCES tenant_connectors (id) ON DELETE CASCADE,
+  sku TEXT NOT NULL,
+  name TEXT NOT NULL,
+  category TEXT NOT NULL DEFAULT '',
+  brand TEXT NOT NULL DEFAULT '',
+  strain TEXT NOT NULL DEFAULT '',
+  strain_type TEXT NOT NULL DEFAULT '',
+  thc TEXT NOT NULL DEFAULT '',
+  cbd TEXT NOT NULL DEFAULT '',
+  size TEXT NOT NULL DEFAULT '',
+  price_cents BIGINT NOT NULL CHECK (price_cents >= 0),
+  quantity BIGINT NOT NULL DEFAULT 0,
+  search_text TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  UNIQUE (connector_id, sku)
+);
+CREATE INDEX connector_inventory_tenant_idx ON connector_inventory (tenant_id, quantity);
+CREATE TABLE connector_sales (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  connector_id TEXT NOT NULL REFERENCES tenant_connectors (id) ON DELETE CASCADE,
+  order_id TEXT NOT NULL,
+  line_id TEXT NOT NULL,
+  sale_date TEXT NOT NULL,
+  occurred_at BIGINT NOT NULL,
+  sku TEXT NOT NULL DEFAULT '',
+  product_name TEXT NOT NULL,
+  category TEXT NOT NULL DEFAULT '',
+  quantity BIGINT NOT NULL,
+  total_cents BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (connector_id, order_id, line_id)
+);
+CREATE INDEX connector_sales_tenant_date_idx ON connector_sales (tenant_id, sale_date);
+CREATE INDEX tenant_connectors_tenant_idx ON tenant_connectors (tenant_id, created_at);
+)sql";
+
 constexpr std::string_view kSqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 constexpr std::string_view kPostgresNowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -292,6 +338,7 @@ const std::vector<Migration>& migrations() {
        [](Backend b) {
          return std::string(kSchemaV3) + updated_at_triggers(b, {"tenant_secrets", "tenant_skills"}, false);
        }},
+      {4, "connector data", [](Backend) { return std::string(kSchemaV4); }},
   };
   return kAll;
 }
@@ -310,7 +357,7 @@ const std::vector<std::string_view>& tenant_owned_tables() {
   static const std::vector<std::string_view> kTables = {
       "credit_ledger", "api_keys",          "tenant_instances",   "config_snapshots", "credit_usage",
       "session_transcripts", "channel_health", "tenant_connectors", "audit_log", "credit_reservations",
-      "business_profiles", "tenant_secrets", "tenant_skills"};
+      "business_profiles", "tenant_secrets", "tenant_skills", "connector_inventory", "connector_sales"};
   return kTables;
 }
 

@@ -320,7 +320,9 @@ TEST_P(TenantApiTest, DeleteThroughTheApiLeavesNoOrphanRowsAnywhere) {
              "INSERT INTO credit_reservations (id, tenant_id, request_id, model, amount_mc, owner, created_at, expires_at) VALUES ('r', $1, 'r', 'm', 0, 'o', 1, 2)",
              "INSERT INTO business_profiles (id, tenant_id, version, source, source_url, profile, created_by, created_at) VALUES ('b', $1, 1, 'llm', 'u', '{}', 't', 1)",
              "INSERT INTO tenant_secrets (id, tenant_id, name, value_enc, created_at, updated_at) VALUES ('x', $1, 'n', 'v', 1, 1)",
-             "INSERT INTO tenant_skills (id, tenant_id, skill, enabled, created_at, updated_at) VALUES ('k2', $1, 's', 1, 1, 1)"}) {
+             "INSERT INTO tenant_skills (id, tenant_id, skill, enabled, created_at, updated_at) VALUES ('k2', $1, 's', 1, 1, 1)",
+             "INSERT INTO connector_inventory (id, tenant_id, connector_id, sku, name, price_cents, search_text, updated_at) VALUES ('ci', $1, 'n', 's', 'n', 1, 'n', 1)",
+             "INSERT INTO connector_sales (id, tenant_id, connector_id, order_id, line_id, sale_date, occurred_at, product_name, quantity, total_cents, created_at) VALUES ('cs', $1, 'n', 'o', 'l', '2026-01-01', 1, 'p', 1, 1, 1)"}) {
       auto r = (*conn)->query(sql, {id});
       ASSERT_TRUE(r.ok()) << r.error().message;
     }
@@ -360,10 +362,12 @@ TEST_P(TenantApiTest, OpenApiDocumentsEveryRouteAndNothingElse) {
   EXPECT_EQ(doc.at("openapi").as_string().subview().substr(0, 2), "3.");
   const auto& paths = doc.at("paths").as_object();
   std::set<std::pair<std::string, std::string>> routed, documented;
-  for (const auto& route : server_->runtime().router().routes()) {
-    std::string m(boost::beast::http::to_string(route.method));
-    std::transform(m.begin(), m.end(), m.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    routed.insert({route.pattern, m});
+  for (const auto* router : {&server_->runtime().router(), &server_->runtime().proxy_router()}) {
+    for (const auto& route : router->routes()) {  // the proxy listener's routed part: the cells' connector API
+      std::string m(boost::beast::http::to_string(route.method));
+      std::transform(m.begin(), m.end(), m.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      routed.insert({route.pattern, m});
+    }
   }
   for (const auto& [path, item] : paths) {
     for (const auto& [method, op] : item.as_object()) {

@@ -258,6 +258,8 @@ TEST_P(StorageTest, DeletingATenantCascadesToEveryOwnedTable) {
     exec("INSERT INTO business_profiles (id, tenant_id, version, source, source_url, profile, created_by, created_at) VALUES ($1 || 'b', $1, 1, 'llm', 'u', '{}', 't', 1)");
     exec("INSERT INTO tenant_secrets (id, tenant_id, name, value_enc, created_at, updated_at) VALUES ($1 || 'x', $1, 'n', 'v', 1, 1)");
     exec("INSERT INTO tenant_skills (id, tenant_id, skill, enabled, created_at, updated_at) VALUES ($1 || 'k2', $1, 's', 1, 1, 1)");
+    exec("INSERT INTO connector_inventory (id, tenant_id, connector_id, sku, name, price_cents, search_text, updated_at) VALUES ($1 || 'ci', $1, $1 || 'n', 's', 'n', 1, 'n', 1)");
+    exec("INSERT INTO connector_sales (id, tenant_id, connector_id, order_id, line_id, sale_date, occurred_at, product_name, quantity, total_cents, created_at) VALUES ($1 || 'cs', $1, $1 || 'n', 'o', 'l', '2026-01-01', 1, 'p', 1, 1, 1)");
     ASSERT_TRUE(audit::append(conn(), {owner + "a", owner, "t", "x", "tenant:" + owner, "{}", std::nullopt, 1}).ok());
   }
   auto removed = tenants::remove(conn(), t.id);
