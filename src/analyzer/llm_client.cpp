@@ -108,29 +108,28 @@ std::string join_text_parts(const json::array& parts) {
   return out;
 }
 
+/// The answer's text; "" when a well-formed answer has none (a refusal, or
+/// every token spent on reasoning), which the caller treats as invalid output.
 Result<std::string> assistant_text(WireApi api, std::string_view body) {
   boost::system::error_code ec;
   const auto v = json::parse(body, ec);
-  const auto none = Error::unavailable("the LLM proxy's answer has no assistant text");
-  if (ec || !v.is_object()) return Error::unavailable("the LLM proxy's answer is not JSON");
+  const auto malformed = Error::unavailable("the LLM proxy's answer is not a " + std::string(to_string(api)) + " response");
+  if (ec || !v.is_object()) return malformed;
   const auto& o = v.as_object();
   if (api == WireApi::kAnthropicMessages) {
     const auto* content = o.if_contains("content");
-    if (!content || !content->is_array()) return none;
-    auto text = join_text_parts(content->as_array());
-    return text.empty() ? Result<std::string>(none) : Result<std::string>(std::move(text));
+    if (!content || !content->is_array()) return malformed;
+    return join_text_parts(content->as_array());
   }
   const auto* choices = o.if_contains("choices");
-  if (!choices || !choices->is_array() || choices->as_array().empty()) return none;
+  if (!choices || !choices->is_array() || choices->as_array().empty()) return malformed;
   const auto* choice = choices->as_array().front().if_object();
   const auto* message = choice ? choice->if_contains("message") : nullptr;
-  const auto* content = message && message->is_object() ? message->as_object().if_contains("content") : nullptr;
-  if (content && content->is_string() && !content->as_string().empty()) return std::string(content->as_string());
-  if (content && content->is_array()) {
-    auto text = join_text_parts(content->as_array());
-    if (!text.empty()) return text;
-  }
-  return none;
+  if (!message || !message->is_object()) return malformed;
+  const auto* content = message->as_object().if_contains("content");
+  if (content && content->is_string()) return std::string(content->as_string());
+  if (content && content->is_array()) return join_text_parts(content->as_array());
+  return std::string();
 }
 
 }  // namespace

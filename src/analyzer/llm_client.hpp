@@ -21,7 +21,7 @@ struct LlmOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds response_timeout{180'000};  // until the whole (non-streamed) answer is in
   std::size_t max_response_bytes = 1024 * 1024;
-  std::int64_t max_tokens = 4096;
+  std::int64_t max_tokens = 8192;  // room for a reasoning model's thinking before the JSON
 };
 
 struct ChatMessage {
@@ -38,10 +38,10 @@ class LlmClient {
  public:
   explicit LlmClient(LlmOptions options) : options_(std::move(options)) {}
 
-  /// The assistant's text. Every failure is kUnavailable with a message
-  /// naming the proxy's status and error message (401 bad key, 402 no
-  /// credits, 429, 5xx, timeouts, an answer without text); the key never
-  /// appears in it.
+  /// The assistant's text (empty when a well-formed answer carries none).
+  /// Every failure is kUnavailable with a message naming the proxy's status
+  /// and error message (401 bad key, 402 no credits, 429, 5xx, timeouts, a
+  /// malformed or oversized answer); the key never appears in it.
   Result<std::string> complete(const Chat& chat, std::string_view api_key) const;
 
   const LlmOptions& options() const { return options_; }

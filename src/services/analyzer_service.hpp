@@ -32,7 +32,7 @@ struct AnalyzerOptions {
   WireApi wire_api = WireApi::kOpenAIChat;     // the catalog entry's API
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds response_timeout{180'000};
-  std::int64_t max_tokens = 4096;
+  std::int64_t max_tokens = 8192;
   /// The system tenant's proxy key, asked for on every analysis (so a
   /// rotated key is picked up). An error means "no LLM": the extracted
   /// fallback is stored with a note.

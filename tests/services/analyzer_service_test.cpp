@@ -219,6 +219,17 @@ TEST_P(AnalyzerServiceTest, InvalidThenValidAnswerSucceedsOnTheOneRetry) {
   EXPECT_EQ(system_usage_rows(2), 2);
 }
 
+TEST_P(AnalyzerServiceTest, AnEmptyAnswerIsInvalidOutputAndRetried) {
+  answers({"", kValidAnswer});
+  auto r = service().analyze({"admin", {}}, tenant_.slug, std::nullopt);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->source, "llm");
+  ASSERT_EQ(openai_.request_count(), 2U);
+  const auto retry = sent_messages(openai_.requests()[1]);
+  ASSERT_EQ(retry.size(), 4U);
+  EXPECT_EQ(retry[2].at("content").as_string(), "(empty)") << "providers refuse empty assistant turns";
+}
+
 TEST_P(AnalyzerServiceTest, InvalidTwiceFallsBackToTheExtractedProfile) {
   answers({R"({"industry":"cannabis dispensary"})", R"({"business_name":"x","industry":"y","products":"flower"})"});
   auto r = service().analyze({"admin", {}}, tenant_.slug, std::nullopt);
