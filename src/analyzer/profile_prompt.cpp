@@ -198,8 +198,9 @@ bool looks_like_cannabis(std::string_view text) {
 
 /// Sentences of the site that state age, ID or licence rules, as written.
 std::vector<std::string> compliance_sentences(const SiteCrawl& crawl) {
-  static constexpr std::array<std::string_view, 8> kMarkers = {
-      "21+", "21 and over", "21 or older", "21 years", "valid id", "government-issued", "license #", "licence #"};
+  static constexpr std::array<std::string_view, 9> kMarkers = {
+      "21+",      "21 and over",       "21 or older", "21 years of age", "21 years old",
+      "valid id", "government-issued", "license #",   "licence #"};
   std::vector<std::string> out;
   for (const auto& p : crawl.pages) {
     std::size_t start = 0;

@@ -30,7 +30,7 @@ SiteCrawl dispensary_crawl() {
   home.headings = {"Shop Flower", "Pre-Rolls", "Edibles & Gummies", "Vapes"};
   home.text = "Welcome to Green Leaf. You must be 21+ with a valid ID to enter. "
               "We do not offer delivery at this time. Order online and pick up in store. "
-              "California License # C10-0000123-LIC.";
+              "California License # C10-0000123-LIC. Serving Oakland for 21 years.";
   home.businesses = {b};
   ExtractedPage menu;
   menu.url = "https://greenleaf.example.com/menu";
