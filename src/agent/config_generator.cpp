@@ -168,6 +168,8 @@ void pretty(const json::value& v, std::string& out, int depth) {
       first = false;
     }
     out += "\n" + close_pad + "]";
+  } else if (v.is_double()) {
+    out += fmt::format("{}", v.get_double());  // shortest round-trip form: 0.6, not Boost's 6E-1
   } else {
     out += json::serialize(v);
   }

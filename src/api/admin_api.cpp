@@ -15,30 +15,6 @@ using boost::beast::http::verb;
 
 namespace {
 
-template <typename T, typename F>
-json::value page_json(const services::Page<T>& page, F&& item) {
-  json::array data;
-  for (const auto& x : page.items) data.push_back(item(x));
-  const bool more = page.offset + static_cast<std::int64_t>(page.items.size()) < page.total;
-  return {{"data", std::move(data)},
-          {"total", page.total},
-          {"limit", page.limit},
-          {"offset", page.offset},
-          {"has_more", more}};
-}
-
-services::Actor actor_of(const RequestContext& ctx) { return {"admin", ctx.request_id}; }
-
-/// Wraps a handler that returns Result<Response> with admin auth and error mapping.
-http::Handler admin(const AdminAuth& auth, std::function<Result<Response>(RequestContext&)> fn) {
-  return [&auth, fn = std::move(fn)](RequestContext& ctx) -> Response {
-    if (auto s = auth.check(ctx.request); !s.ok()) return http::error_response(ctx, s.error());
-    auto r = fn(ctx);
-    if (!r.ok()) return http::error_response(ctx, r.error());
-    return std::move(r).value();
-  };
-}
-
 Result<services::NewTenant> read_new_tenant(std::string_view body) {
   WINSTON_TRY_ASSIGN(const auto obj, parse_object(body));
   const JsonFields f(obj);
@@ -93,6 +69,24 @@ Result<services::TenantFilter> read_filter(const RequestContext& ctx) {
 
 }  // namespace
 
+services::Actor actor_of(const RequestContext& ctx) { return {"admin", ctx.request_id}; }
+
+http::Handler admin(const AdminAuth& auth, std::function<Result<Response>(RequestContext&)> fn) {
+  return [&auth, fn = std::move(fn)](RequestContext& ctx) -> Response {
+    if (auto s = auth.check(ctx.request); !s.ok()) return http::error_response(ctx, s.error());
+    auto r = fn(ctx);
+    if (!r.ok()) return http::error_response(ctx, r.error());
+    return std::move(r).value();
+  };
+}
+
+Response no_content(const RequestContext& ctx) {
+  Response res{bhttp::no_content, ctx.request.version()};
+  res.keep_alive(ctx.request.keep_alive());
+  res.prepare_payload();
+  return res;
+}
+
 Status AdminAuth::check(const http::Request& req) const {
   const std::string_view header = req[boost::beast::http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
@@ -127,10 +121,7 @@ void register_tenant_routes(http::Router& router, services::TenantService& svc, 
   }));
   router.add(verb::delete_, "/v1/tenants/{id}", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
     WINSTON_TRY(svc.remove(actor_of(ctx), ctx.param("id")));
-    Response res{bhttp::no_content, ctx.request.version()};
-    res.keep_alive(ctx.request.keep_alive());
-    res.prepare_payload();
-    return res;
+    return no_content(ctx);
   }));
   router.add(verb::post, "/v1/tenants/{id}/credits", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
     WINSTON_TRY_ASSIGN(const auto adj, read_adjustment(ctx.request.body()));
@@ -169,10 +160,7 @@ void register_key_routes(http::Router& router, services::KeyService& keys, const
   router.add(verb::delete_, "/v1/tenants/{id}/keys/{key_id}",
              admin(auth, [&keys](RequestContext& ctx) -> Result<Response> {
                WINSTON_TRY(keys.revoke(actor_of(ctx), ctx.param("id"), ctx.param("key_id")));
-               Response res{bhttp::no_content, ctx.request.version()};
-               res.keep_alive(ctx.request.keep_alive());
-               res.prepare_payload();
-               return res;
+               return no_content(ctx);
              }));
 }
 

@@ -2,6 +2,9 @@
 // The operator's admin API: tenants, credits and the ledger, behind the
 // admin bearer token.
 
+#include <boost/json.hpp>
+
+#include <functional>
 #include <string>
 
 #include "http/router.hpp"
@@ -19,6 +22,25 @@ class AdminAuth {
  private:
   std::string token_;
 };
+
+/// The admin actor of a request, for audit rows.
+services::Actor actor_of(const http::RequestContext& ctx);
+/// Wraps a handler returning Result<Response> with the admin token check and error mapping.
+http::Handler admin(const AdminAuth& auth, std::function<Result<http::Response>(http::RequestContext&)> fn);
+http::Response no_content(const http::RequestContext& ctx);
+
+/// The JSON shape of every paginated listing.
+template <typename T, typename F>
+boost::json::value page_json(const services::Page<T>& page, F&& item) {
+  boost::json::array data;
+  for (const auto& x : page.items) data.push_back(item(x));
+  const bool more = page.offset + static_cast<std::int64_t>(page.items.size()) < page.total;
+  return {{"data", std::move(data)},
+          {"total", page.total},
+          {"limit", page.limit},
+          {"offset", page.offset},
+          {"has_more", more}};
+}
 
 void register_tenant_routes(http::Router& router, services::TenantService& tenants, const AdminAuth& auth);
 /// Tenant API keys for the proxy: create (secret shown once), list, revoke.

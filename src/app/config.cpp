@@ -16,12 +16,15 @@ const std::set<std::string, std::less<>> kKnownKeys = {
     "api.handler_threads", "api.body_limit_bytes", "api.read_timeout_ms", "api.idle_timeout_ms", "admin",
     "admin.token", "credits", "credits.tokens_per_credit", "tiers", "log", "log.level", "proxy", "proxy.listen",
     "proxy.port", "proxy.instance_id", "proxy.body_limit_bytes", "proxy.key_cache_ms", "proxy.reservation_ttl_ms",
-    "proxy.connect_timeout_ms", "proxy.first_byte_timeout_ms", "proxy.idle_timeout_ms", "providers", "models"};
+    "proxy.connect_timeout_ms", "proxy.first_byte_timeout_ms", "proxy.idle_timeout_ms", "providers", "models",
+    "agent", "agent.proxy_url", "agent.gateway_bind", "agent.gateway_port", "agent.templates_dir", "agent.skills_dir",
+    "agent.default_skills", "agent.default_models", "analyzer", "analyzer.model", "analyzer.proxy_url",
+    "analyzer.allow_private", "analyzer.allow_networks", "analyzer.timeout_ms", "analyzer.llm_timeout_ms"};
 
 Status check_keys(const toml::table& tbl, const std::string& prefix, const std::string& file) {
   for (const auto& [k, v] : tbl) {
     const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (prefix == "tiers" || prefix == "providers") continue;  // free-form names, checked where read
+    if (prefix == "tiers" || prefix == "providers" || prefix == "agent.default_models") continue;  // free-form names
     if (!kKnownKeys.contains(key)) return Error::invalid(key, fmt::format("{}: unknown key '{}'", file, key));
     if (const auto* sub = v.as_table()) WINSTON_TRY(check_keys(*sub, key, file));
   }
@@ -54,6 +57,64 @@ Result<WireApi> parse_api(std::string_view s, const std::string& key) {
   if (s == "anthropic-messages") return WireApi::kAnthropicMessages;
   if (s == "openai-completions") return WireApi::kOpenAIChat;
   return Error::invalid(key, key + " must be anthropic-messages or openai-completions");
+}
+
+Status read_strings(const toml::table& tbl, std::string_view path, std::vector<std::string>& out,
+                    const std::string& file) {
+  const auto node = tbl.at_path(path);
+  if (!node) return {};
+  const auto* arr = node.as_array();
+  const auto bad = [&] { return Error::invalid(std::string(path), fmt::format("{}: {} must be a list of strings", file, path)); };
+  if (arr == nullptr) return bad();
+  out.clear();
+  for (const auto& v : *arr) {
+    const auto str = v.value<std::string>();
+    if (!str) return bad();
+    out.push_back(*str);
+  }
+  return {};
+}
+
+Status read_optional_string(const toml::table& tbl, std::string_view path, std::optional<std::string>& out,
+                            const std::string& file) {
+  if (!tbl.at_path(path)) return {};
+  std::string v;
+  WINSTON_TRY(read_string(tbl, path, v, file));
+  out = v;
+  return {};
+}
+
+Status read_bool(const toml::table& tbl, std::string_view path, bool& out, const std::string& file) {
+  const auto node = tbl.at_path(path);
+  if (!node) return {};
+  const auto v = node.value<bool>();
+  if (!v) return Error::invalid(std::string(path), fmt::format("{}: {} must be true or false", file, path));
+  out = *v;
+  return {};
+}
+
+Status apply_agent(Config& c, const toml::table& tbl, const std::string& file) {
+  WINSTON_TRY(read_string(tbl, "agent.proxy_url", c.agent_proxy_url, file));
+  WINSTON_TRY(read_string(tbl, "agent.gateway_bind", c.agent_gateway_bind, file));
+  WINSTON_TRY(read_int(tbl, "agent.gateway_port", c.agent_gateway_port, 1, 65535, file));
+  WINSTON_TRY(read_optional_string(tbl, "agent.templates_dir", c.agent_templates_dir, file));
+  WINSTON_TRY(read_optional_string(tbl, "agent.skills_dir", c.agent_skills_dir, file));
+  WINSTON_TRY(read_strings(tbl, "agent.default_skills", c.agent_default_skills, file));
+  if (const auto* models = tbl.at_path("agent.default_models").as_table()) {
+    for (const auto& [tier, v] : *models) {
+      const auto model = v.value<std::string>();
+      const std::string key = "agent.default_models." + std::string(tier.str());
+      if (!model) return Error::invalid(key, fmt::format("{}: {} must be a model id", file, key));
+      c.agent_default_models[std::string(tier.str())] = *model;
+    }
+  }
+  WINSTON_TRY(read_string(tbl, "analyzer.model", c.analyzer_model, file));
+  WINSTON_TRY(read_string(tbl, "analyzer.proxy_url", c.analyzer_proxy_url, file));
+  WINSTON_TRY(read_bool(tbl, "analyzer.allow_private", c.analyzer_allow_private, file));
+  WINSTON_TRY(read_strings(tbl, "analyzer.allow_networks", c.analyzer_allow_networks, file));
+  WINSTON_TRY(read_int(tbl, "analyzer.timeout_ms", c.analyzer_timeout_ms, 1'000, 600'000, file));
+  WINSTON_TRY(read_int(tbl, "analyzer.llm_timeout_ms", c.analyzer_llm_timeout_ms, 1'000, 900'000, file));
+  return {};
 }
 
 // [providers.<id>] tables replace or add providers; [[models]] replaces the model list.
@@ -146,6 +207,7 @@ Status apply_file(Config& c, const std::string& file) {
   WINSTON_TRY(read_int(tbl, "proxy.first_byte_timeout_ms", c.upstream_first_byte_timeout_ms, 100, 3'600'000, file));
   WINSTON_TRY(read_int(tbl, "proxy.idle_timeout_ms", c.upstream_idle_timeout_ms, 100, 3'600'000, file));
   WINSTON_TRY(apply_catalog(c, tbl, file));
+  WINSTON_TRY(apply_agent(c, tbl, file));
   if (const auto* tiers = tbl["tiers"].as_table()) {
     TierTable t;
     for (const auto& [name, v] : *tiers) {
@@ -179,6 +241,8 @@ Status apply_env(Config& c, const EnvLookup& env) {
     *target = static_cast<std::uint16_t>(port);
   }
   if (auto v = env("WINSTON_INSTANCE_ID")) c.instance_id = *v;
+  if (auto v = env("WINSTON_AGENT_PROXY_URL")) c.agent_proxy_url = *v;
+  if (auto v = env("WINSTON_ANALYZER_ALLOW_PRIVATE")) c.analyzer_allow_private = *v == "1" || *v == "true";
   for (const auto& p : c.catalog.providers()) {
     if (p.api_key_env.empty()) {
       c.provider_keys[p.id] = "";  // a keyless provider, e.g. a local llama.cpp or Ollama server

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/catalog.hpp"
 #include "core/error.hpp"
@@ -45,6 +46,23 @@ struct Config {
   std::map<std::string, std::string> provider_keys;  // provider id -> key, from the environment; secret
   std::int64_t tokens_per_credit = 1000;
   TierTable tiers = TierTable::defaults();
+  // Agent configuration ([agent]): what generated OpenClaw configs point at.
+  std::string agent_proxy_url;       // how cells reach the proxy; empty: this process's proxy (http://127.0.0.1:<its port>)
+  std::string agent_gateway_bind = "lan";
+  std::int64_t agent_gateway_port = 8080;
+  std::optional<std::string> agent_templates_dir;  // operator overrides of SOUL.md, AGENTS.md, USER.md, IDENTITY.md
+  std::optional<std::string> agent_skills_dir;     // operator skills (a directory per skill)
+  std::vector<std::string> agent_default_skills = {"inventory-lookup", "sales-summary", "social-media"};
+  std::map<std::string, std::string, std::less<>> agent_default_models;  // tier -> model id
+
+  // Website analyzer ([analyzer]).
+  std::string analyzer_model = "kimi-k2.5";
+  std::string analyzer_proxy_url;    // Winston's own proxy as seen from the API role; empty: this process's proxy (http://127.0.0.1:<its port>)
+  bool analyzer_allow_private = false;   // development only: lets the analyzer fetch private/loopback addresses
+  std::vector<std::string> analyzer_allow_networks;  // CIDRs exempt from the SSRF guard
+  std::int64_t analyzer_timeout_ms = 45'000;         // the whole crawl
+  std::int64_t analyzer_llm_timeout_ms = 120'000;
+
   std::string log_level = "info";
   std::string source;                // where the file came from, for logs
 };

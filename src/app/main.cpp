@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <pwd.h>
 
+#include "api/agent_api.hpp"
 #include "api/views.hpp"
 #include "app/config.hpp"
 #include "app/runtime.hpp"
@@ -41,6 +42,7 @@ std::string cli_actor() {
 
 struct TenantArgs {
   std::string id;
+  std::optional<std::string> url;
   std::optional<std::string> name, email, website, industry, tier, slug, status, q;
   std::int64_t limit = 50, offset = 0, amount_mc = 0;
   std::string reason;
@@ -90,6 +92,103 @@ int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantServ
   return 0;
 }
 
+int run_tenant_agent(const std::string& cmd, const TenantArgs& a, app::Runtime& rt) {
+  const services::Actor actor{cli_actor(), std::nullopt};
+  if (cmd == "analyze") {
+    auto r = rt.analyzer().analyze(actor, a.id, a.url);
+    if (!r.ok()) return fail(r.error());
+    print(services::to_json(*r));
+  } else if (cmd == "profile") {
+    auto r = rt.analyzer().latest(a.id);
+    if (!r.ok()) return fail(r.error());
+    print(services::to_json(*r));
+  }
+  return 0;
+}
+
+struct ConfigArgs {
+  std::string tenant;
+  std::int64_t version = 0, other = 0, limit = 50, offset = 0;
+  std::string reason;
+  std::optional<std::string> file;
+  std::string skill;
+};
+
+int print_outcome(const Result<services::GenerateOutcome>& r) {
+  if (!r.ok()) return fail(r.error());
+  auto body = api::snapshot_meta_json(r->snapshot.meta);
+  body["created"] = r->created;
+  print(body);
+  return 0;
+}
+
+int run_config(const std::string& cmd, const ConfigArgs& a, services::ConfigService& svc) {
+  const services::Actor actor{cli_actor(), std::nullopt};
+  if (cmd == "generate") return print_outcome(svc.generate(actor, a.tenant, a.reason));
+  if (cmd == "rollback") return print_outcome(svc.rollback(actor, a.tenant, a.version));
+  if (cmd == "list") {
+    auto r = svc.list(a.tenant, a.limit, a.offset);
+    if (!r.ok()) return fail(r.error());
+    json::array items;
+    for (const auto& s : r->items) items.push_back(api::snapshot_meta_json(s));
+    print({{"data", items}, {"total", r->total}});
+  } else if (cmd == "show") {
+    auto r = svc.get(actor, a.tenant, a.version);
+    if (!r.ok()) return fail(r.error());
+    if (!a.file) {
+      print(api::snapshot_json(*r));
+      return 0;
+    }
+    const auto it = r->files.find(*a.file);
+    if (it == r->files.end()) return fail(Error::not_found("no file " + *a.file + " in this version"));
+    std::cout << it->second;
+  } else if (cmd == "diff") {
+    auto r = svc.diff(actor, a.tenant, a.version, a.other);
+    if (!r.ok()) return fail(r.error());
+    for (const auto& d : *r) std::cout << d.diff;
+  }
+  return 0;
+}
+
+int run_skill(const std::string& cmd, const ConfigArgs& a, services::ConfigService& svc) {
+  const services::Actor actor{cli_actor(), std::nullopt};
+  auto r = cmd == "list" ? svc.skills(a.tenant) : svc.set_skill(actor, a.tenant, a.skill, cmd == "enable");
+  if (!r.ok()) return fail(r.error());
+  json::array items;
+  for (const auto& s : *r) items.push_back(api::skill_json(s));
+  print({{"data", items}});
+  return 0;
+}
+
+void add_config_commands(CLI::App& config, CLI::App& skill, ConfigArgs& a, std::string& chosen) {
+  config.require_subcommand(1);
+  auto* generate = config.add_subcommand("generate", "Generate the tenant's OpenClaw config; a new version only if it changed");
+  generate->add_option("--reason", a.reason, "Why (kept with the version)");
+  auto* list = config.add_subcommand("list", "List the tenant's config versions, newest first");
+  list->add_option("--limit", a.limit)->capture_default_str();
+  list->add_option("--offset", a.offset)->capture_default_str();
+  auto* show = config.add_subcommand("show", "Show one version's files (JSON), or one file's content with --file");
+  show->add_option("--file", a.file, "e.g. openclaw.json or workspace/AGENTS.md");
+  auto* diff = config.add_subcommand("diff", "Unified diff between two versions");
+  auto* rollback = config.add_subcommand("rollback", "Make a new version equal to an old one");
+  for (auto* sub : {generate, list, show, diff, rollback}) {
+    sub->add_option("tenant", a.tenant, "Tenant id or slug")->required();
+    sub->callback([&chosen, sub] { chosen = "config " + sub->get_name(); });
+  }
+  for (auto* sub : {show, diff, rollback}) sub->add_option("version", a.version, "Version number")->required();
+  diff->add_option("to", a.other, "The version to compare with")->required();
+
+  skill.require_subcommand(1);
+  auto* skills = skill.add_subcommand("list", "The skills catalog with the tenant's choices");
+  auto* enable = skill.add_subcommand("enable", "Enable a skill for a tenant (takes effect at the next config generate)");
+  auto* disable = skill.add_subcommand("disable", "Disable a skill for a tenant");
+  for (auto* sub : {skills, enable, disable}) {
+    sub->add_option("tenant", a.tenant, "Tenant id or slug")->required();
+    sub->callback([&chosen, sub] { chosen = "skill " + sub->get_name(); });
+  }
+  for (auto* sub : {enable, disable}) sub->add_option("name", a.skill, "Skill name")->required();
+}
+
 void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   tenant.require_subcommand(1);
   auto* create = tenant.add_subcommand("create", "Create a tenant and grant its tier's monthly credits");
@@ -123,10 +222,14 @@ void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   auto* ledger = tenant.add_subcommand("ledger", "Show a tenant's ledger, newest first");
   ledger->add_option("--limit", a.limit)->capture_default_str();
   ledger->add_option("--offset", a.offset)->capture_default_str();
-  for (auto* sub : {show, update, del, credit, ledger}) {
+  auto* analyze = tenant.add_subcommand(
+      "analyze", "Crawl the tenant's website and store a business profile (LLM via the running proxy at analyzer.proxy_url)");
+  analyze->add_option("--url", a.url, "Analyze this URL instead of the tenant's website_url");
+  auto* profile = tenant.add_subcommand("profile", "Show the tenant's latest business profile");
+  for (auto* sub : {show, update, del, credit, ledger, analyze, profile}) {
     sub->add_option("id", a.id, "Tenant id or slug")->required();
   }
-  for (auto* sub : {create, list, show, update, del, credit, ledger}) {
+  for (auto* sub : {create, list, show, update, del, credit, ledger, analyze, profile}) {
     sub->callback([&chosen, sub] { chosen = sub->get_name(); });
   }
 }
@@ -148,9 +251,14 @@ int main(int argc, char** argv) {
   auto* proxy_only = app.add_subcommand("proxy", "Serve only the LLM proxy (a stateless replica sharing one PostgreSQL)");
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
   auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
+  auto* config_cmd = app.add_subcommand("config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback");
+  auto* skill_cmd = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
   TenantArgs targs;
   std::string tenant_cmd;
   add_tenant_commands(*tenant, targs, tenant_cmd);
+  ConfigArgs cargs;
+  std::string config_cmd_name;
+  add_config_commands(*config_cmd, *skill_cmd, cargs, config_cmd_name);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -170,13 +278,18 @@ int main(int argc, char** argv) {
     (*rt)->wait_for_signal();
     return 0;
   }
-  auto db = app::open_database(*config);
-  if (!db.ok()) return fail(db.error());
   if (migrate->parsed()) {
+    auto db = app::open_database(*config);
+    if (!db.ok()) return fail(db.error());
     std::cout << "schema is at version " << storage::latest_schema_version() << '\n';
     return 0;
   }
+  // Operator commands use the same services as the server, on the same database, without listening.
   SystemClock clock;
-  services::TenantService svc(**db, clock, config->tiers);
-  return run_tenant(tenant_cmd, targs, svc);
+  auto rt = app::Runtime::create(*config, clock, app::Role::kCli);
+  if (!rt.ok()) return fail(rt.error());
+  if (tenant_cmd == "analyze" || tenant_cmd == "profile") return run_tenant_agent(tenant_cmd, targs, **rt);
+  if (config_cmd_name.starts_with("config ")) return run_config(config_cmd_name.substr(7), cargs, (*rt)->configs());
+  if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
+  return run_tenant(tenant_cmd, targs, (*rt)->tenants());
 }

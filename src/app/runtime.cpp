@@ -14,6 +14,7 @@
 #include <future>
 
 #include "api/connector_api.hpp"
+#include "api/agent_api.hpp"
 #include "api/system_api.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -86,6 +87,36 @@ Result<SecretBox> resolve_master_key(const Config& config) {
   return SecretBox::from_encoded_key(encoded);
 }
 
+analyzer::FetchOptions fetch_options(const Config& config) {
+  analyzer::FetchOptions o;
+  o.allow_private = config.analyzer_allow_private;
+  o.allow_networks = config.analyzer_allow_networks;
+  o.total_timeout = std::chrono::milliseconds(config.analyzer_timeout_ms);
+  return o;
+}
+
+/// Start-up checks that name the offending key instead of failing on the first generation.
+Status check_agent_config(const Config& config, const agent::AgentAssets& assets) {
+  for (const auto& name : config.agent_default_skills) {
+    if (assets.skill(name) == nullptr) {
+      return Error::invalid("agent.default_skills", fmt::format("agent.default_skills: no skill named '{}'", name));
+    }
+  }
+  for (const auto& [tier, model] : config.agent_default_models) {
+    const auto* m = config.catalog.find(model);
+    if (m == nullptr || !m->offered_to(tier)) {
+      return Error::invalid("agent.default_models." + tier,
+                            fmt::format("agent.default_models.{}: {} is not a catalog model offered to that tier", tier,
+                                        model));
+    }
+  }
+  if (config.catalog.find(config.analyzer_model) == nullptr) {
+    return Error::invalid("analyzer.model", fmt::format("analyzer.model: {} is not in the model catalog",
+                                                        config.analyzer_model));
+  }
+  return {};
+}
+
 Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clock, Role role) {
   WINSTON_TRY_ASSIGN(const std::string token, resolve_admin_token(config));
   config.admin_token = token;
@@ -97,12 +128,16 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clo
     ::gethostname(host.data(), host.size() - 1);
     config.instance_id = fmt::format("{}:{}", host.data(), config.proxy_port);
   }
+  WINSTON_TRY_ASSIGN(auto assets, agent::AgentAssets::load(config.agent_templates_dir, config.agent_skills_dir));
+  WINSTON_TRY_ASSIGN(auto fetcher, analyzer::HttpSiteFetcher::create(fetch_options(config)));
+  WINSTON_TRY(check_agent_config(config, assets));
   WINSTON_TRY_ASSIGN(auto db, open_database(config));
-  return std::unique_ptr<Runtime>(new Runtime(std::move(config), clock, role, std::move(db), std::move(secret_box)));
+  return std::unique_ptr<Runtime>(new Runtime(std::move(config), clock, role, std::move(db), std::move(secret_box),
+                                              std::move(assets), std::move(fetcher)));
 }
 
 Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db,
-                 SecretBox secret_box)
+                 SecretBox secret_box, agent::AgentAssets assets, std::unique_ptr<analyzer::HttpSiteFetcher> fetcher)
     : config_(std::move(config)),
       clock_(clock),
       role_(role),
@@ -113,11 +148,32 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
       metering_(std::make_unique<services::MeteringService>(
           *db_, clock_,
           services::MeteringOptions{config_.tokens_per_credit, config_.reservation_ttl_ms, config_.instance_id})),
+      assets_(std::move(assets)),
+      fetcher_(std::move(fetcher)),
       auth_(config_.admin_token),
       handler_pool_(config_.handler_threads) {
+  services::ConfigOptions config_options;
+  config_options.cell = {config_.agent_proxy_url, config_.agent_gateway_bind,
+                         static_cast<int>(config_.agent_gateway_port), "${OPENCLAW_WORKSPACE_DIR}"};
+  config_options.own_proxy_url = [this] { return own_proxy_url(); };
+  config_options.default_models = config_.agent_default_models;
+  config_options.default_skills = config_.agent_default_skills;
+  configs_ = std::make_unique<services::ConfigService>(*db_, clock_, config_.catalog, assets_, secret_box_, *keys_,
+                                                       std::move(config_options));
+  services::AnalyzerOptions analyzer_options;
+  analyzer_options.proxy_base_url = config_.analyzer_proxy_url;
+  analyzer_options.own_proxy_url = [this] { return own_proxy_url(); };
+  analyzer_options.model = config_.analyzer_model;
+  const auto* model = config_.catalog.find(config_.analyzer_model);
+  const auto* provider = model != nullptr ? config_.catalog.provider(model->provider) : nullptr;
+  analyzer_options.wire_api = provider != nullptr ? provider->api : WireApi::kOpenAIChat;
+  analyzer_options.response_timeout = std::chrono::milliseconds(config_.analyzer_llm_timeout_ms);
+  analyzer_options.api_key = [this] { return configs_->system_api_key(); };
+  analyzer_ = std::make_unique<services::AnalyzerService>(*db_, clock_, *fetcher_, std::move(analyzer_options));
   api::register_system_routes(router_, *db_, [this] { return metrics_.render(); }, auth_);
   api::register_tenant_routes(router_, *tenants_, auth_);
   api::register_key_routes(router_, *keys_, auth_);
+  api::register_agent_routes(router_, *analyzer_, *configs_, auth_);
   connectors_ = std::make_unique<services::ConnectorService>(*db_, clock_, secret_box_);
   api::register_connector_admin_routes(router_, *connectors_, auth_);
   config_.api_http.name = "api";
@@ -129,6 +185,11 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
       proxy_router_, *db_, [this] { return proxy_http_metrics_.render() + proxy_metrics_.render(); }, auth_);
   // Cells reach the proxy listener with their key already; their connector API lives there too.
   api::register_connector_cell_routes(proxy_router_, *connectors_, *keys_);
+  if (role_ != Role::kCli) build_proxy();
+}
+
+// The proxy's upstream client and listener; the operator CLI does without (and without their start-up logs).
+void Runtime::build_proxy() {
   proxy::UpstreamOptions up;
   up.connect_timeout = std::chrono::milliseconds(config_.upstream_connect_timeout_ms);
   up.first_byte_timeout = std::chrono::milliseconds(config_.upstream_first_byte_timeout_ms);
@@ -145,7 +206,14 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
 
 Runtime::~Runtime() { stop(std::chrono::seconds(1)); }
 
+// The proxy of this process; in the api role (no proxy here) the configured port.
+std::string Runtime::own_proxy_url() const {
+  const std::uint16_t port = proxy_port_ != 0 ? proxy_port_ : config_.proxy_port;
+  return fmt::format("http://127.0.0.1:{}", port);
+}
+
 Status Runtime::start() {
+  if (role_ == Role::kCli) return Error::internal("a CLI runtime does not serve");
   const bool api = role_ != Role::kProxy;
   const bool proxy = role_ != Role::kApi;
   if (api) {
@@ -202,6 +270,7 @@ void Runtime::stop(std::chrono::milliseconds grace) {
     io_thread_.join();
   }
   handler_pool_.join();
+  if (role_ == Role::kCli) return;
   log::info("server.stopped", {{"open_connections", api_server_->open_connections() + proxy_server_->open_connections()}});
 }
 

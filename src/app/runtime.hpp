@@ -10,6 +10,8 @@
 #include <memory>
 #include <thread>
 
+#include "agent/assets.hpp"
+#include "analyzer/site_fetcher.hpp"
 #include "api/admin_api.hpp"
 #include "app/config.hpp"
 #include "core/clock.hpp"
@@ -19,6 +21,8 @@
 #include "http/server.hpp"
 #include "proxy/proxy_handler.hpp"
 #include "services/connector_service.hpp"
+#include "services/analyzer_service.hpp"
+#include "services/config_service.hpp"
 #include "services/key_service.hpp"
 #include "services/metering_service.hpp"
 #include "services/tenant_service.hpp"
@@ -29,7 +33,8 @@ namespace winston::app {
 /// Opens the database and brings the schema up to date.
 Result<std::unique_ptr<storage::Database>> open_database(const Config& config);
 
-enum class Role { kAll, kApi, kProxy };
+/// kCli: services only, nothing listens (the operator CLI on the same database).
+enum class Role { kAll, kApi, kProxy, kCli };
 
 class Runtime {
  public:
@@ -52,6 +57,8 @@ class Runtime {
   services::TenantService& tenants() { return *tenants_; }
   services::KeyService& keys() { return *keys_; }
   services::MeteringService& metering() { return *metering_; }
+  services::ConfigService& configs() { return *configs_; }
+  services::AnalyzerService& analyzer() { return *analyzer_; }
   services::ConnectorService& connectors() { return *connectors_; }
   const http::Router& router() const { return router_; }
   /// The routed (non-LLM) part of the proxy listener: system routes and the cells' connector API.
@@ -60,7 +67,10 @@ class Runtime {
   std::uint16_t proxy_port() const { return proxy_port_; }
 
  private:
-  Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db, SecretBox secret_box);
+  Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<storage::Database> db, SecretBox secret_box,
+          agent::AgentAssets assets, std::unique_ptr<analyzer::HttpSiteFetcher> fetcher);
+  std::string own_proxy_url() const;
+  void build_proxy();
   void schedule_sweep();
 
   Config config_;
@@ -71,6 +81,10 @@ class Runtime {
   std::unique_ptr<services::TenantService> tenants_;
   std::unique_ptr<services::KeyService> keys_;
   std::unique_ptr<services::MeteringService> metering_;
+  agent::AgentAssets assets_;
+  std::unique_ptr<services::ConfigService> configs_;
+  std::unique_ptr<analyzer::HttpSiteFetcher> fetcher_;
+  std::unique_ptr<services::AnalyzerService> analyzer_;
   std::unique_ptr<services::ConnectorService> connectors_;
   api::AdminAuth auth_;
   http::Metrics metrics_;

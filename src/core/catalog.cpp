@@ -37,10 +37,10 @@ bool ModelEntry::offered_to(std::string_view tier) const {
   return tiers.empty() || std::find(tiers.begin(), tiers.end(), tier) != tiers.end();
 }
 
-std::vector<const ModelEntry*> Catalog::models_for_tier(std::string_view tier, std::string_view today) const {
+std::vector<const ModelEntry*> Catalog::models_for_tier(std::string_view tier) const {
   std::vector<const ModelEntry*> out;
   for (const auto& m : models_) {
-    if (m.offered_to(tier) && !m.retired_on(today)) out.push_back(&m);
+    if (m.offered_to(tier) && !m.retires_on) out.push_back(&m);
   }
   return out;
 }

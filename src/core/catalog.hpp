@@ -37,8 +37,6 @@ struct ModelEntry {
   std::vector<std::string> tiers;          // tiers whose cells are offered this model; empty: every tier
 
   bool offered_to(std::string_view tier) const;
-  /// True when `today` (ISO date) is on or after the retirement date.
-  bool retired_on(std::string_view today) const { return retires_on && *retires_on <= today; }
 };
 
 class Catalog {
@@ -54,9 +52,10 @@ class Catalog {
   const ModelEntry* find(std::string_view model) const;
   const Provider* provider(std::string_view id) const;
   const std::vector<ModelEntry>& models() const { return models_; }
-  /// The models a tier's cells are configured with on `today`: offered to the
-  /// tier and not retired, in catalog order.
-  std::vector<const ModelEntry*> models_for_tier(std::string_view tier, std::string_view today) const;
+  /// The models a tier's cells are configured with: offered to the tier and
+  /// not scheduled for retirement (a config outlives the date; its
+  /// replacement is offered instead), in catalog order.
+  std::vector<const ModelEntry*> models_for_tier(std::string_view tier) const;
   const std::vector<Provider>& providers() const { return providers_; }
   /// Empty when consistent; else what is wrong (unknown provider, duplicate id...).
   std::string check() const;

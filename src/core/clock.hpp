@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <string>
 
 namespace winston {
 
@@ -42,8 +41,5 @@ class ManualClock final : public Clock {
 /// The same instant one calendar month later (clamped to the month's last day),
 /// in UTC: Jan 31 -> Feb 28/29, Mar 15 -> Apr 15.
 EpochMs add_one_month(EpochMs t);
-
-/// The UTC calendar date of `t` as "YYYY-MM-DD" (how catalog retirement dates are written).
-std::string iso_date(EpochMs t);
 
 }  // namespace winston

@@ -31,7 +31,7 @@ Result<SecretBox> SecretBox::from_encoded_key(std::string_view encoded) {
     decoded = sodium_hex2bin(key.data(), key.size(), text.c_str(), text.size(), nullptr, &len, &end) == 0 &&
               len == kKeyBytes && end == text.c_str() + text.size();
   }
-  if (!decoded) {
+  if (!decoded && !text.empty()) {
     std::vector<unsigned char> buf(text.size());
     decoded = sodium_base642bin(buf.data(), buf.size(), text.c_str(), text.size(), nullptr, &len, &end,
                                 sodium_base64_VARIANT_ORIGINAL) == 0 &&
@@ -77,6 +77,7 @@ Result<std::string> SecretBox::open(std::string_view sealed, std::string_view co
   const auto bad = [] { return Error::internal("a stored secret could not be decrypted (wrong master key?)"); };
   if (!sealed.starts_with(kPrefix)) return bad();
   const std::string b64(sealed.substr(kPrefix.size()));
+  if (b64.empty()) return bad();
   std::vector<unsigned char> raw(b64.size());
   std::size_t len = 0;
   const char* end = nullptr;

@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::string_view kGatewayToken = "gateway_token";
 constexpr std::string_view kCellApiKey = "cell_api_key";
+constexpr std::string_view kAnalyzerApiKey = "analyzer_api_key";
 
 std::string secret_context(std::string_view tenant_id, std::string_view name) {
   return fmt::format("tenant/{}/{}", tenant_id, name);
@@ -82,7 +83,7 @@ Result<agent::ConfigFiles> ConfigService::render(storage::Connection& c, const T
   in.profile = profile ? &*profile : nullptr;
   in.profile_source = stored ? stored->source : "none";
   in.catalog = &catalog_;
-  in.models = catalog_.models_for_tier(t.tier, iso_date(clock_.now_ms()));
+  in.models = catalog_.models_for_tier(t.tier);
   if (const auto it = options_.default_models.find(t.tier); it != options_.default_models.end()) {
     in.default_model = it->second;
   }
@@ -91,6 +92,7 @@ Result<agent::ConfigFiles> ConfigService::render(storage::Connection& c, const T
   }
   in.assets = &assets_;
   in.cell = options_.cell;
+  if (in.cell.proxy_url.empty() && options_.own_proxy_url) in.cell.proxy_url = options_.own_proxy_url();
   return agent::generate_config(in);
 }
 
@@ -248,6 +250,20 @@ Result<CellSecrets> ConfigService::cell_secrets(const Actor& actor, std::string_
     WINSTON_TRY(keys_.revoke(actor, t.id, issued->meta.id));  // a concurrent caller's key was stored; ours is unused
   }
   return out;
+}
+
+Result<std::string> ConfigService::system_api_key() {
+  const auto load = [&]() -> Result<Tenant> {
+    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+    return storage::tenants::require(*conn, kSystemTenantId);
+  };
+  WINSTON_TRY_ASSIGN(const Tenant system, load());
+  const Actor actor{"system", std::nullopt};
+  const auto new_key = [&]() -> Result<std::string> {
+    WINSTON_TRY_ASSIGN(auto issued, keys_.create(actor, system.id, "analyzer"));
+    return std::move(issued.secret);
+  };
+  return ensure_secret(system, kAnalyzerApiKey, new_key);
 }
 
 }  // namespace winston::services

@@ -4,6 +4,7 @@
 // the per-tenant skill choices. Also owns the secrets a cell needs in clear
 // (gateway token, proxy key), sealed at rest, never part of a snapshot.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,7 +24,8 @@
 namespace winston::services {
 
 struct ConfigOptions {
-  agent::CellSettings cell;
+  agent::CellSettings cell;                    // an empty cell.proxy_url is filled from `own_proxy_url`
+  std::function<std::string()> own_proxy_url;  // this process's proxy, known once it listens
   std::map<std::string, std::string, std::less<>> default_models;  // tier -> model id; else the tier's first model
   std::vector<std::string> default_skills = {"inventory-lookup", "sales-summary", "social-media"};
 };
@@ -71,6 +73,9 @@ class ConfigService {
 
   /// The cell's gateway token and proxy key, created on first use.
   Result<CellSecrets> cell_secrets(const Actor& actor, std::string_view tenant);
+
+  /// The system tenant's own proxy key, for Winston's internal LLM calls (the website analyzer).
+  Result<std::string> system_api_key();
 
   const agent::AgentAssets& assets() const { return assets_; }
 
