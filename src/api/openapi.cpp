@@ -47,6 +47,17 @@ std::string_view openapi_document() {
         "id": {"type": "string"}, "tenant_id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
         "key": {"type": "string", "description": "only in the response that created it"}, "created_at": {"type": "integer"},
         "last_used_at": {"type": "integer", "nullable": true}, "revoked_at": {"type": "integer", "nullable": true}}},
+      "Snapshot": {"type": "object", "properties": {
+        "version": {"type": "integer"}, "content_hash": {"type": "string", "description": "SHA-256 over every (path, content)"},
+        "created_by": {"type": "string"}, "reason": {"type": "string"}, "created_at": {"type": "integer"}, "tenant_id": {"type": "string"},
+        "created": {"type": "boolean", "description": "generate/rollback only: false when the content equalled the latest version, which is returned"},
+        "files": {"description": "file names (generate/rollback) or path -> content (GET one version)"}}},
+      "Profile": {"type": "object", "description": "a stored business profile version", "properties": {
+        "version": {"type": "integer"}, "source": {"type": "string", "enum": ["llm", "extracted"]}, "source_url": {"type": "string"},
+        "profile": {"type": "object"}, "extracted": {"type": "object"}, "model": {"type": "string", "nullable": true},
+        "notes": {"type": "array", "items": {"type": "string"}}, "created_by": {"type": "string"}, "created_at": {"type": "integer"}}},
+      "Skill": {"type": "object", "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "enabled": {"type": "boolean"},
+        "default": {"type": "boolean", "description": "no per-tenant choice; follows agent.default_skills"}}},
       "NewConnector": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {
         "name": {"type": "string", "maxLength": 100, "description": "unique per tenant"}, "kind": {"type": "string", "enum": ["upload"], "description": "upload: CSV/JSON uploads, no POS needed"},
         "settings": {"type": "object", "description": "upload: currency (ISO 4217, default USD), location, notes", "additionalProperties": {"type": "string"}},
@@ -137,6 +148,73 @@ std::string_view openapi_document() {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "key_id", "in": "path", "required": true, "schema": {"type": "string"}}],
       "delete": {"summary": "revoke a key (the proxy refuses it within the key cache TTL, 5 s by default)",
                  "responses": {"204": {"description": "revoked"}, "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/analyze": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "crawl the tenant's website (SSRF-guarded), ask the LLM through Winston's proxy as the system tenant, store the next profile version; without a usable LLM answer the profile is built from the extracted data (source: extracted)",
+               "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"url": {"type": "string", "description": "analyze this URL instead of website_url"}}}}}},
+               "responses": {"201": {"description": "the stored profile", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                             "422": {"$ref": "#/components/responses/Invalid"}, "503": {"description": "the site could not be loaded"}}}
+    },
+    "/v1/tenants/{id}/profile": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "get": {"summary": "the latest business profile", "responses": {"200": {"description": "profile", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
+              "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/profiles": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"$ref": "#/components/parameters/Limit"}],
+      "get": {"summary": "profile history, newest first", "responses": {"200": {"description": "profiles", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}}}}}}},
+              "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/profiles/{version}": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "version", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+      "get": {"summary": "one profile version", "responses": {"200": {"description": "profile", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
+              "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/configs": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "generate the OpenClaw config (openclaw.json, SOUL/AGENTS/USER/IDENTITY.md, enabled skills) from tenant, profile, tier and templates; a new version only when the content changed",
+               "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"reason": {"type": "string", "maxLength": 500}}}}}},
+               "responses": {"201": {"description": "a new version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}},
+                             "200": {"description": "unchanged: the latest version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"description": "the system tenant has no agent"},
+                             "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "get": {"summary": "config versions, newest first (without files)", "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
+              "responses": {"200": {"description": "a page of versions", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Snapshot"}}, "total": {"type": "integer"}, "has_more": {"type": "boolean"}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/configs/{version}": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "version", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+      "get": {"summary": "one version with all its files (audited as config.view)",
+              "responses": {"200": {"description": "the snapshot", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/configs/{from}/diff/{to}": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "from", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}, {"name": "to", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+      "get": {"summary": "unified diff per changed file",
+              "responses": {"200": {"description": "files that differ", "content": {"application/json": {"schema": {"type": "object", "properties": {"from": {"type": "integer"}, "to": {"type": "integer"}, "files": {"type": "array", "items": {"type": "object", "properties": {"path": {"type": "string"}, "status": {"type": "string", "enum": ["added", "removed", "modified"]}, "diff": {"type": "string"}}}}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/configs/{version}/rollback": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "version", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+      "post": {"summary": "a new version equal to an old one (or the latest, unchanged, when it already is)",
+               "responses": {"201": {"description": "a new version", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}},
+                             "200": {"description": "unchanged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Snapshot"}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/skills": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "get": {"summary": "the skills catalog with the tenant's choices",
+              "responses": {"200": {"description": "skills", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Skill"}}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/skills/{name}": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}, {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+      "put": {"summary": "enable or disable a skill for the tenant (takes effect at the next config generation)",
+              "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}}}}}},
+              "responses": {"200": {"description": "skills", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Skill"}}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     },
     "/v1/tenants/{id}/connectors": {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}],
