@@ -34,14 +34,6 @@ Result<Snapshot> to_snapshot(storage::configs::SnapshotRow row) {
   return Snapshot{std::move(row), std::move(files)};
 }
 
-Status lock_tenant(storage::Connection& c, std::string_view tenant_id) {
-  // SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock
-  // so that concurrent generations of one tenant compare against the same latest version.
-  if (c.backend() != storage::Backend::kPostgres) return {};
-  WINSTON_TRY(c.query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", {std::string(tenant_id)}));
-  return {};
-}
-
 }  // namespace
 
 ConfigService::ConfigService(storage::Database& db, const Clock& clock, const Catalog& catalog,
@@ -101,7 +93,7 @@ Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t
                                              boost::json::object details) {
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-  WINSTON_TRY(lock_tenant(*conn, t.id));
+  WINSTON_TRY(storage::tenants::lock(*conn, t.id));  // concurrent generations compare with the same latest
   const auto now = clock_.now_ms();
   const std::string hash = agent::content_hash(files);
   WINSTON_TRY_ASSIGN(auto latest, storage::configs::latest(*conn, t.id));
@@ -136,6 +128,8 @@ Result<GenerateOutcome> ConfigService::generate(const Actor& actor, std::string_
     return std::pair{std::move(t), std::move(files)};
   };
   WINSTON_TRY_ASSIGN(auto rendered, load());
+  // The cell this config is for gets its gateway token and proxy key with its first config.
+  WINSTON_TRY(cell_secrets(actor, rendered.first.id));
   return store(actor, rendered.first, std::move(rendered.second), "config.generate",
                reason.empty() ? "generate" : std::string(reason), {});
 }

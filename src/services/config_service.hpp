@@ -58,6 +58,7 @@ class ConfigService {
   ConfigService(storage::Database& db, const Clock& clock, const Catalog& catalog, const agent::AgentAssets& assets,
                 const SecretBox& secrets, KeyService& keys, ConfigOptions options);
 
+  /// Also creates the tenant's cell secrets on first use.
   Result<GenerateOutcome> generate(const Actor& actor, std::string_view tenant, std::string_view reason);
   Result<Page<storage::configs::SnapshotRow>> list(std::string_view tenant, std::int64_t limit, std::int64_t offset);
   /// Audited as config.view: the files describe the tenant's agent.

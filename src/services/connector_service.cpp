@@ -627,11 +627,6 @@ Result<std::pair<std::vector<conn::SaleLine>, std::vector<std::string>>> read_sa
 
 // ---------------------------------------------------------------- helpers
 
-Result<Tenant> find_tenant(storage::Connection& c, std::string_view id_or_slug) {
-  WINSTON_TRY_ASSIGN(auto t, storage::tenants::find(c, id_or_slug));
-  if (!t) return Error::not_found(fmt::format("no tenant with id or slug '{}'", id_or_slug));
-  return std::move(*t);
-}
 
 Result<conn::ConnectorRow> find_connector(storage::Connection& c, std::string_view tenant_id,
                                           std::string_view connector_id) {
@@ -690,7 +685,7 @@ Result<Connector> ConnectorService::create(const Actor& actor, std::string_view 
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*lease));
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*lease, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*lease, tenant));
   conn::ConnectorRow row{new_uuid_v7(now), t.id, std::string(spec->kind), name, json::serialize(input.settings),
                          std::nullopt, "active", now, now};
   if (input.credentials) row.credentials_enc = box_.seal(json::serialize(*input.credentials), credentials_context(row));
@@ -707,7 +702,7 @@ Result<Connector> ConnectorService::create(const Actor& actor, std::string_view 
 
 Result<std::vector<Connector>> ConnectorService::list(std::string_view tenant) {
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*lease, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*lease, tenant));
   WINSTON_TRY_ASSIGN(const auto rows, conn::list(*lease, t.id));
   std::vector<Connector> out;
   for (const auto& row : rows) {
@@ -719,7 +714,7 @@ Result<std::vector<Connector>> ConnectorService::list(std::string_view tenant) {
 
 Result<Connector> ConnectorService::get(std::string_view tenant, std::string_view connector_id) {
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*lease, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*lease, tenant));
   WINSTON_TRY_ASSIGN(const auto row, find_connector(*lease, t.id, connector_id));
   return view(*lease, row);
 }
@@ -728,7 +723,7 @@ Status ConnectorService::remove(const Actor& actor, std::string_view tenant, std
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*lease));
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*lease, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*lease, tenant));
   WINSTON_TRY_ASSIGN(const auto row, find_connector(*lease, t.id, connector_id));
   WINSTON_TRY_ASSIGN(const auto st, conn::stats(*lease, row.id));
   WINSTON_TRY(conn::remove(*lease, t.id, row.id));
@@ -744,7 +739,7 @@ Result<UploadReport> ConnectorService::upload(const Actor& actor, std::string_vi
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*lease));
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*lease, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*lease, tenant));
   WINSTON_TRY_ASSIGN(const auto row, find_connector(*lease, t.id, connector_id));
   const KindSpec* spec = find_kind(row.kind);
   if (spec == nullptr || !spec->accepts_uploads) {
@@ -792,7 +787,7 @@ Result<UploadReport> ConnectorService::upload_sales(const Actor& actor, std::str
 Result<std::optional<json::object>> ConnectorService::open_credentials(std::string_view tenant,
                                                                        std::string_view connector_id) {
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
-  WINSTON_TRY_ASSIGN(const Tenant t, find_tenant(*lease, tenant));
+  WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*lease, tenant));
   WINSTON_TRY_ASSIGN(const auto row, find_connector(*lease, t.id, connector_id));
   if (!row.credentials_enc) return std::optional<json::object>{};
   WINSTON_TRY_ASSIGN(const std::string plain, box_.open(*row.credentials_enc, credentials_context(row)));

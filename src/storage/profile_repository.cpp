@@ -1,5 +1,7 @@
 #include "storage/profile_repository.hpp"
 
+#include "storage/tenant_repository.hpp"
+
 namespace winston::storage::profiles {
 namespace {
 
@@ -24,9 +26,7 @@ Result<std::optional<ProfileRow>> first(Result<Rows> rows) {
 }  // namespace
 
 Result<std::int64_t> insert_next(Connection& c, const ProfileRow& row) {
-  if (c.backend() == Backend::kPostgres) {
-    WINSTON_TRY(c.query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", {row.tenant_id}));
-  }
+  WINSTON_TRY(tenants::lock(c, row.tenant_id));
   WINSTON_TRY_ASSIGN(auto max, c.query("SELECT COALESCE(MAX(version), 0) FROM business_profiles WHERE tenant_id = $1",
                                        {row.tenant_id}));
   const std::int64_t version = max.front().i64(0) + 1;

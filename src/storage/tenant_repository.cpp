@@ -78,6 +78,12 @@ Result<Tenant> require(Connection& c, std::string_view id_or_slug) {
   return std::move(*found);
 }
 
+Status lock(Connection& c, std::string_view tenant_id) {
+  if (c.backend() != Backend::kPostgres) return {};
+  WINSTON_TRY(c.query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", {std::string(tenant_id)}));
+  return {};
+}
+
 Result<std::optional<std::string>> id_by_email(Connection& c, std::string_view email) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT id FROM tenants WHERE email = $1", {std::string(email)}));
   if (rows.empty()) return std::optional<std::string>{};

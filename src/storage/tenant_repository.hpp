@@ -40,6 +40,9 @@ Status insert(Connection& c, const Tenant& t);
 Result<std::optional<Tenant>> find(Connection& c, std::string_view id_or_slug);
 /// find(), with kNotFound ("no tenant with id or slug '…'") when there is none.
 Result<Tenant> require(Connection& c, std::string_view id_or_slug);
+/// Serialises writers of one tenant's versioned rows until the transaction
+/// ends: the row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
+Status lock(Connection& c, std::string_view tenant_id);
 Result<std::optional<std::string>> id_by_email(Connection& c, std::string_view email);
 /// Slugs equal to `base` or of the form `base-N`.
 Result<std::vector<std::string>> slugs_like(Connection& c, std::string_view base);

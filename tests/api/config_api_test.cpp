@@ -71,6 +71,8 @@ TEST_P(ConfigApiTest, GeneratesVersionsOnlyWhenTheContentChanges) {
   EXPECT_EQ(tdb_.count("config_snapshots", "tenant_id = '" + id + "'"), 2);
   EXPECT_EQ(audits(id, "config.generate"), 3) << "the unchanged generation is audited too";
   EXPECT_EQ(audits(id, "skill.disable"), 1);
+  EXPECT_EQ(tdb_.count("tenant_secrets", "tenant_id = '" + id + "'"), 2) << "gateway token and cell key, once";
+  EXPECT_EQ(tdb_.count("api_keys", "tenant_id = '" + id + "' AND name = 'cell'"), 1);
 }
 
 TEST_P(ConfigApiTest, ShowsFilesDiffsAndRollsBack) {
@@ -82,7 +84,8 @@ TEST_P(ConfigApiTest, ShowsFilesDiffsAndRollsBack) {
 
   auto shown = c.get("/v1/tenants/bud/configs/1");
   ASSERT_EQ(shown.status, 200U) << shown.body;
-  const auto& files = shown.json().at("files").as_object();
+  const auto shown_json = shown.json();
+  const auto& files = shown_json.at("files").as_object();
   for (const char* f : {"openclaw.json", "workspace/SOUL.md", "workspace/AGENTS.md", "workspace/USER.md",
                         "workspace/IDENTITY.md", "workspace/skills/sales-summary/SKILL.md"}) {
     EXPECT_TRUE(files.contains(f)) << f;
@@ -94,17 +97,18 @@ TEST_P(ConfigApiTest, ShowsFilesDiffsAndRollsBack) {
   auto diff = c.get("/v1/tenants/bud/configs/1/diff/2");
   ASSERT_EQ(diff.status, 200U) << diff.body;
   std::map<std::string, std::string> status;
-  for (const auto& f : diff.json().at("files").as_array()) {
+  const auto diff_json = diff.json();
+  for (const auto& f : diff_json.at("files").as_array()) {
     status[std::string(f.at("path").as_string())] = std::string(f.at("status").as_string());
   }
   EXPECT_EQ(status["workspace/skills/sales-summary/SKILL.md"], "removed");
   EXPECT_EQ(status["openclaw.json"], "modified");
   EXPECT_EQ(status["workspace/AGENTS.md"], "modified") << "the Tools section lists the enabled skills";
   EXPECT_FALSE(status.contains("workspace/SOUL.md"));
-  const auto json_diff = diff.json().at("files").as_array();
+  const auto json_diff = diff.json().at("files").as_array();  // a copy: json() returns by value
   const auto it = std::find_if(json_diff.begin(), json_diff.end(), [](const json::value& f) { return f.at("path") == "openclaw.json"; });
   ASSERT_NE(it, json_diff.end());
-  EXPECT_NE(std::string(it->at("diff").as_string()).find("\n-    \"sales-summary\": {"), std::string::npos)
+  EXPECT_NE(std::string(it->at("diff").as_string()).find("\n-      \"sales-summary\": {"), std::string::npos)
       << it->at("diff").as_string();
 
   auto rolled = c.post("/v1/tenants/bud/configs/1/rollback", "");
@@ -146,12 +150,14 @@ TEST_P(ConfigApiTest, SkillsFollowTheDefaultUntilChosen) {
   auto skills = c.get("/v1/tenants/herb/skills");
   ASSERT_EQ(skills.status, 200U);
   ASSERT_EQ(skills.json().at("data").as_array().size(), 3U);
-  for (const auto& s : skills.json().at("data").as_array()) {
+  const auto listed = skills.json();
+  for (const auto& s : listed.at("data").as_array()) {
     EXPECT_TRUE(s.at("enabled").as_bool());
     EXPECT_TRUE(s.at("default").as_bool());
   }
   auto changed = c.send(verb::put, "/v1/tenants/herb/skills/inventory-lookup", R"({"enabled":false})");
-  const auto& first = changed.json().at("data").at(0);
+  const auto changed_json = changed.json();
+  const auto& first = changed_json.at("data").at(0);
   EXPECT_EQ(first.at("name"), "inventory-lookup");
   EXPECT_FALSE(first.at("enabled").as_bool());
   EXPECT_FALSE(first.at("default").as_bool());
