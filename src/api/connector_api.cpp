@@ -189,6 +189,14 @@ Result<std::string> required_param(const RequestContext& ctx, std::string_view n
 
 }  // namespace
 
+bool is_connector_upload(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  if (!target.starts_with("/v1/tenants/")) return false;
+  const auto connectors = target.find("/connectors/");
+  if (connectors == std::string_view::npos) return false;
+  return target.ends_with("/inventory") || target.ends_with("/sales");
+}
+
 void register_connector_admin_routes(http::Router& router, services::ConnectorService& svc, const AdminAuth& auth) {
   router.add(verb::post, "/v1/tenants/{id}/connectors", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
     WINSTON_TRY_ASSIGN(const auto input, read_new_connector(ctx.request.body()));

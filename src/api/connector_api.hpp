@@ -12,6 +12,10 @@
 namespace winston::api {
 
 /// /v1/tenants/{id}/connectors…, admin token.
+/// True for the admin routes that take data uploads (…/connectors/{cid}/inventory|sales),
+/// which get `api.upload_limit_bytes` instead of the API's body limit.
+bool is_connector_upload(std::string_view target);
+
 void register_connector_admin_routes(http::Router& router, services::ConnectorService& connectors,
                                      const AdminAuth& auth);
 /// /v1/connector/inventory and /v1/connector/sales, tenant key (the admin token is refused).

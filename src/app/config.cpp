@@ -13,7 +13,7 @@ namespace {
 
 const std::set<std::string, std::less<>> kKnownKeys = {
     "data_dir", "database", "database.url", "database.pool_size", "api", "api.listen", "api.port",
-    "api.handler_threads", "api.body_limit_bytes", "api.read_timeout_ms", "api.idle_timeout_ms", "admin",
+    "api.handler_threads", "api.body_limit_bytes", "api.upload_limit_bytes", "api.read_timeout_ms", "api.idle_timeout_ms", "admin",
     "admin.token", "credits", "credits.tokens_per_credit", "tiers", "log", "log.level", "proxy", "proxy.listen",
     "proxy.port", "proxy.instance_id", "proxy.body_limit_bytes", "proxy.key_cache_ms", "proxy.reservation_ttl_ms",
     "proxy.connect_timeout_ms", "proxy.first_byte_timeout_ms", "proxy.idle_timeout_ms", "providers", "models",
@@ -188,6 +188,7 @@ Status apply_file(Config& c, const std::string& file) {
   WINSTON_TRY(read_int(tbl, "api.port", c.api_port, 0, 65535, file));
   WINSTON_TRY(read_int(tbl, "api.handler_threads", c.handler_threads, 1, 256, file));
   WINSTON_TRY(read_int(tbl, "api.body_limit_bytes", c.api_http.body_limit, 1024, 64 << 20, file));
+  WINSTON_TRY(read_int(tbl, "api.upload_limit_bytes", c.api_upload_limit, 1024, 1 << 30, file));
   std::int64_t ms = c.api_http.read_timeout.count();
   WINSTON_TRY(read_int(tbl, "api.read_timeout_ms", ms, 100, 3'600'000, file));
   c.api_http.read_timeout = std::chrono::milliseconds(ms);

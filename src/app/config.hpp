@@ -24,6 +24,7 @@ struct Config {
   std::uint16_t api_port = 8080;
   std::size_t handler_threads = 4;
   http::ServerOptions api_http;
+  std::size_t api_upload_limit = 16 * 1024 * 1024;  // connector data uploads (CSV/JSON menus and sales)
   std::string admin_token;           // secret: never logged
   std::string master_key;            // WINSTON_MASTER_KEY, seals secrets at rest; secret: never logged
 

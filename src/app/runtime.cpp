@@ -177,6 +177,10 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   connectors_ = std::make_unique<services::ConnectorService>(*db_, clock_, secret_box_);
   api::register_connector_admin_routes(router_, *connectors_, auth_);
   config_.api_http.name = "api";
+  config_.api_http.body_limit_ceiling = config_.api_upload_limit;
+  config_.api_http.body_limit_for = [limit = config_.api_upload_limit](std::string_view target) {
+    return api::is_connector_upload(target) ? std::optional<std::size_t>(limit) : std::nullopt;
+  };
   api_handler_ = std::make_unique<http::RoutedHandler>(handler_pool_, router_, metrics_, "api",
                                                        config_.api_http.write_timeout);
   api_server_ = std::make_unique<http::Server>(ioc_, *api_handler_, config_.api_http);

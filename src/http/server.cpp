@@ -109,10 +109,26 @@ net::awaitable<void> Server::run_session(tcp::socket socket) {
   beast::flat_buffer buffer;
   for (bool first = true; !stopping_; first = false) {
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(options_.body_limit);
+    // Beast checks Content-Length against the limit as the header completes, so the
+    // header is read under the ceiling and the route's own limit is applied here.
+    parser.body_limit(std::max(options_.body_limit, options_.body_limit_ceiling));
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
     session.stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
-    auto [ec, n] = co_await bhttp::async_read(session.stream, buffer, parser, kTuple);
+    auto [hec, hn] = co_await bhttp::async_read_header(session.stream, buffer, parser, kTuple);
+    boost::system::error_code ec = hec;
+    if (!ec) {
+      std::size_t limit = options_.body_limit;
+      if (options_.body_limit_for) {
+        limit = std::min(options_.body_limit_for(parser.get().target()).value_or(limit),
+                         std::max(options_.body_limit, options_.body_limit_ceiling));
+      }
+      if (parser.content_length() && *parser.content_length() > limit) ec = bhttp::error::body_limit;
+      parser.body_limit(limit);
+    }
+    if (!ec && !parser.is_done()) {
+      auto [bec, bn] = co_await bhttp::async_read(session.stream, buffer, parser, kTuple);
+      ec = bec;
+    }
     if (ec) {
       // Answer what we can name (too large, malformed); just close on timeouts and resets.
       std::optional<Error> err;

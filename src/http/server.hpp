@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <set>
 
@@ -58,6 +60,11 @@ std::string request_id_for(const Request& req);
 
 struct ServerOptions {
   std::size_t body_limit = 64 * 1024;
+  /// A larger limit for some routes (e.g. data uploads), decided from the
+  /// request target once the header is read; nullopt keeps body_limit.
+  /// Never above body_limit_ceiling.
+  std::function<std::optional<std::size_t>(std::string_view target)> body_limit_for;
+  std::size_t body_limit_ceiling = 0;
   std::size_t header_limit = 16 * 1024;
   std::chrono::milliseconds read_timeout{30'000};   // a whole request, headers and body
   std::chrono::milliseconds idle_timeout{60'000};   // between keep-alive requests
