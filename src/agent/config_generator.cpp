@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "core/utf8.hpp"
+
 namespace winston::agent {
 namespace {
 
@@ -15,47 +17,6 @@ using kainjow::mustache::data;
 constexpr std::size_t kInlineChars = 300;     // one value on one line
 constexpr std::size_t kParagraphChars = 1'200;
 constexpr std::size_t kListItems = 20;
-
-/// Decodes one UTF-8 code point at s[i] (advancing i); invalid bytes give U+FFFD.
-char32_t next_code_point(std::string_view s, std::size_t& i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  const int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || i + static_cast<std::size_t>(len) > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  char32_t cp = len == 1 ? b : b & (0xFF >> (len + 1));
-  for (int k = 1; k < len; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-    if ((c >> 6) != 0x2) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  i += static_cast<std::size_t>(len);
-  const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0xFFFD;
-  return cp;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 bool is_space_like(char32_t cp) { return cp < 0x20 || cp == 0x7F || cp == ' ' || cp == 0x85 || cp == 0xA0 || cp == 0x2028 || cp == 0x2029; }
 
@@ -305,7 +266,9 @@ std::string markdown_inline(std::string_view text, std::size_t max_chars) {
   std::size_t count = 0;
   bool pending_space = false;
   for (std::size_t i = 0; i < text.size() && count < max_chars;) {
-    const char32_t cp = next_code_point(text, i);
+    const Utf8Char decoded = decode_utf8(text, i);
+    const char32_t cp = decoded.length == 0 ? kReplacementChar : decoded.cp;
+    i += decoded.length == 0 ? 1 : decoded.length;
     if (is_space_like(cp)) {
       pending_space = !out.empty();
       continue;

@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/utf8.hpp"
+
 namespace winston::analyzer {
 namespace json = boost::json;
 namespace urls = boost::urls;
@@ -85,49 +87,6 @@ std::string collapse(std::string_view s, std::size_t cap) {
   return sink.take();
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-/// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one
-/// (overlong forms, surrogates and code points past U+10FFFF included).
-std::size_t valid_sequence(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = 0;
-  char32_t cp = 0, min = 0;
-  if ((c & 0xE0U) == 0xC0U) {
-    len = 2, cp = c & 0x1FU, min = 0x80;
-  } else if ((c & 0xF0U) == 0xE0U) {
-    len = 3, cp = c & 0x0FU, min = 0x800;
-  } else if ((c & 0xF8U) == 0xF0U) {
-    len = 4, cp = c & 0x07U, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t j = 1; j < len; ++j) {
-    const auto b = static_cast<unsigned char>(s[i + j]);
-    if ((b & 0xC0U) != 0x80U) return 0;
-    cp = (cp << 6U) | (b & 0x3FU);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 /// NUL becomes U+FFFD too: PostgreSQL cannot store it in text or jsonb.
 std::string sanitize_utf8(std::string_view s) {
   std::string out;
@@ -136,7 +95,7 @@ std::string sanitize_utf8(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c != 0 && c < 0x80) {
       out += s[i++];
-    } else if (const std::size_t len = c == 0 ? 0 : valid_sequence(s, i); len > 0) {
+    } else if (const std::size_t len = c == 0 ? 0 : decode_utf8(s, i).length; len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {

@@ -1,5 +1,7 @@
 #include "core/business_profile.hpp"
 
+#include "core/utf8.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -29,32 +31,6 @@ namespace {
 constexpr int kMinAge = 0;
 constexpr int kMaxAge = 99;
 constexpr int kCannabisMinimumAge = 21;
-
-struct Decoded {
-  std::uint32_t cp = 0;
-  std::size_t length = 0;  // 0: invalid sequence
-};
-
-// One UTF-8 sequence at s[i], rejecting overlongs, surrogates and > U+10FFFF.
-Decoded decode(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return {c, 1};
-  std::size_t n = 0;
-  std::uint32_t cp = 0;
-  if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1Fu; }
-  else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0Fu; }
-  else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07u; }
-  else return {};
-  if (i + n >= s.size()) return {};
-  for (std::size_t k = 1; k <= n; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return {};
-    cp = (cp << 6) | (cc & 0x3Fu);
-  }
-  const bool overlong = (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {};
-  return {cp, n + 1};
-}
 
 bool is_stripped(std::uint32_t cp) {
   if (cp == '\n' || cp == '\t') return false;  // single-line fields turn them into spaces below
@@ -89,7 +65,7 @@ std::optional<std::string> normalise(std::string_view s, bool multiline) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    const Decoded d = decode(s, i);
+    const Utf8Char d = decode_utf8(s, i);
     if (d.length == 0) return std::nullopt;
     if (!is_stripped(d.cp)) out.append(s.substr(i, d.length));
     i += d.length;
@@ -97,10 +73,6 @@ std::optional<std::string> normalise(std::string_view s, bool multiline) {
   return trim(multiline ? std::move(out) : collapse_spaces(out));
 }
 
-std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
@@ -188,7 +160,7 @@ class Fields {
   Result<std::string> clean(std::string_view key, const json::string& raw, bool multiline) const {
     auto s = normalise(std::string_view(raw.data(), raw.size()), multiline);
     if (!s) return Error::invalid(path(key), path(key) + " must be valid UTF-8");
-    if (code_points(*s) > kProfileMaxText) {
+    if (utf8_length(*s) > kProfileMaxText) {
       return Error::invalid(path(key),
                             path(key) + " must be at most " + std::to_string(kProfileMaxText) + " characters");
     }

@@ -1,5 +1,7 @@
 #include "core/tenant.hpp"
 
+#include "core/utf8.hpp"
+
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -23,11 +25,6 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
-// Length in code points of a string already known to be valid UTF-8.
-std::size_t utf8_length(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 bool valid_dns_label(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
@@ -90,22 +87,10 @@ bool is_clean_utf8(std::string_view s, bool allow_newlines) {
       ++i;
       continue;
     }
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-    else return false;
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    const bool overlong = (n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    if (cp >= 0x80 && cp < 0xA0) return false;  // C1 controls
-    i += n + 1;
+    const Utf8Char decoded = decode_utf8(s, i);
+    if (decoded.length == 0) return false;
+    if (decoded.cp >= 0x80 && decoded.cp < 0xA0) return false;  // C1 controls
+    i += decoded.length;
   }
   return true;
 }
