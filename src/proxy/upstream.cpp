@@ -139,7 +139,13 @@ net::awaitable<Result<std::string>> UpstreamResponse::read_all(std::size_t limit
 
 UpstreamClient::UpstreamClient(net::any_io_executor executor, UpstreamOptions options)
     : executor_(std::move(executor)), options_(options), tls_(net::ssl::context::tls_client) {
-  tls_.set_default_verify_paths();
+  if (options_.ca_file.empty()) {
+    tls_.set_default_verify_paths();
+  } else {
+    boost::system::error_code ec;
+    tls_.load_verify_file(options_.ca_file, ec);
+    if (ec) ca_error_ = "cannot load the CA bundle " + options_.ca_file + ": " + ec.message();
+  }
   tls_.set_verify_mode(net::ssl::verify_peer);
   tls_.set_options(net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
                    net::ssl::context::no_tlsv1_1);
@@ -167,6 +173,7 @@ void UpstreamClient::release(std::string key, std::unique_ptr<UpstreamConnection
 }
 
 net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamClient::connect(const UpstreamEndpoint& ep) {
+  if (ep.tls && !ca_error_.empty()) co_return Error::unavailable(ca_error_);
   tcp::resolver resolver(executor_);
   net::steady_timer guard(executor_, options_.connect_timeout);
   guard.async_wait([&](beast::error_code ec) {

@@ -42,6 +42,7 @@ struct UpstreamOptions {
   std::chrono::milliseconds max_retry_after{5'000};
   int max_attempts = 3;
   std::size_t max_idle_per_host = 64;
+  std::string ca_file;  // verify servers against this PEM bundle instead of the system's CAs
 };
 
 class UpstreamConnection;
@@ -93,6 +94,7 @@ class UpstreamClient {
   boost::asio::any_io_executor executor_;
   UpstreamOptions options_;
   boost::asio::ssl::context tls_;
+  std::string ca_error_;  // the ca_file could not be loaded: every TLS connect fails with this
   std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
 
