@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/instance_api.hpp"
 #include "api/json_input.hpp"
 #include "api/views.hpp"
 #include "core/ids.hpp"
@@ -15,11 +16,22 @@ using boost::beast::http::verb;
 
 namespace {
 
-Result<services::NewTenant> read_new_tenant(std::string_view body) {
+struct NewTenantRequest {
+  services::NewTenant tenant;
+  bool provision = false;              // one-step onboarding: analyze → configure → run its cell
+  std::optional<std::string> backend;  // for the cell; the configured default otherwise
+};
+
+Result<NewTenantRequest> read_new_tenant(std::string_view body) {
   WINSTON_TRY_ASSIGN(const auto obj, parse_object(body));
   const JsonFields f(obj);
-  WINSTON_TRY(f.only({"name", "email", "website_url", "industry", "tier", "slug"}));
-  services::NewTenant t;
+  WINSTON_TRY(f.only({"name", "email", "website_url", "industry", "tier", "slug", "provision", "backend"}));
+  NewTenantRequest req;
+  WINSTON_TRY_ASSIGN(auto provision, f.optional_bool("provision"));
+  req.provision = provision.value_or(false);
+  WINSTON_TRY_ASSIGN(req.backend, f.optional_string("backend"));
+  if (req.backend && !req.provision) return Error::invalid("backend", "backend is only used with \"provision\": true");
+  auto& t = req.tenant;
   WINSTON_TRY_ASSIGN(t.name, f.required_string("name"));
   WINSTON_TRY_ASSIGN(t.email, f.required_string("email"));
   WINSTON_TRY_ASSIGN(t.website_url, f.required_string("website_url"));
@@ -27,7 +39,7 @@ Result<services::NewTenant> read_new_tenant(std::string_view body) {
   WINSTON_TRY_ASSIGN(auto tier, f.optional_string("tier"));
   if (tier) t.tier = *tier;
   WINSTON_TRY_ASSIGN(t.slug, f.optional_string("slug"));
-  return t;
+  return req;
 }
 
 Result<services::TenantPatch> read_patch(std::string_view body) {
@@ -97,11 +109,24 @@ Status AdminAuth::check(const http::Request& req) const {
   return {};
 }
 
-void register_tenant_routes(http::Router& router, services::TenantService& svc, const AdminAuth& auth) {
-  router.add(verb::post, "/v1/tenants", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
+void register_tenant_routes(http::Router& router, services::TenantService& svc, services::InstanceService& cells,
+                            const AdminAuth& auth) {
+  router.add(verb::post, "/v1/tenants", admin(auth, [&svc, &cells](RequestContext& ctx) -> Result<Response> {
     WINSTON_TRY_ASSIGN(const auto input, read_new_tenant(ctx.request.body()));
-    WINSTON_TRY_ASSIGN(const auto t, svc.create(actor_of(ctx), input));
-    auto res = http::json_response(ctx, bhttp::created, tenant_json(t));
+    const auto actor = actor_of(ctx);
+    // With provisioning, the tenant and its cell are created in one transaction; the reconciler does the rest.
+    std::optional<storage::instances::InstanceRow> cell;
+    services::TenantService::AlsoOnCreate with_cell;
+    if (input.provision) {
+      with_cell = [&](storage::Connection& c, const Tenant& t, EpochMs now) -> Status {
+        WINSTON_TRY_ASSIGN(cell, cells.create_in(c, actor, t.id, input.backend, now));
+        return {};
+      };
+    }
+    WINSTON_TRY_ASSIGN(const auto t, svc.create(actor, input.tenant, with_cell));
+    auto body = tenant_json(t);
+    if (cell) body.as_object()["instance"] = instance_json(services::InstanceView{*cell, {}});
+    auto res = http::json_response(ctx, bhttp::created, body);
     res.set(boost::beast::http::field::location, "/v1/tenants/" + t.id);
     return res;
   }));
@@ -120,8 +145,13 @@ void register_tenant_routes(http::Router& router, services::TenantService& svc, 
     return http::json_response(ctx, bhttp::ok, tenant_json(t));
   }));
   router.add(verb::delete_, "/v1/tenants/{id}", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
-    WINSTON_TRY(svc.remove(actor_of(ctx), ctx.param("id")));
-    return no_content(ctx);
+    WINSTON_TRY_ASSIGN(const auto outcome, svc.remove(actor_of(ctx), ctx.param("id")));
+    if (outcome == services::RemoveOutcome::kDeleted) return no_content(ctx);
+    // Its cell is removed first; the tenant (suspended meanwhile) goes once the cell is gone.
+    WINSTON_TRY_ASSIGN(const auto t, svc.get(ctx.param("id")));
+    auto body = tenant_json(t);
+    body.as_object()["deleting"] = true;
+    return http::json_response(ctx, bhttp::accepted, body);
   }));
   router.add(verb::post, "/v1/tenants/{id}/credits", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
     WINSTON_TRY_ASSIGN(const auto adj, read_adjustment(ctx.request.body()));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "http/router.hpp"
+#include "services/instance_service.hpp"
 #include "services/key_service.hpp"
 #include "services/tenant_service.hpp"
 
@@ -42,7 +43,9 @@ boost::json::value page_json(const services::Page<T>& page, F&& item) {
           {"has_more", more}};
 }
 
-void register_tenant_routes(http::Router& router, services::TenantService& tenants, const AdminAuth& auth);
+/// Tenants; POST takes `"provision": true` (and `"backend"`) for one-step onboarding, DELETE removes the cell first (202).
+void register_tenant_routes(http::Router& router, services::TenantService& tenants, services::InstanceService& cells,
+                            const AdminAuth& auth);
 /// Tenant API keys for the proxy: create (secret shown once), list, revoke.
 void register_key_routes(http::Router& router, services::KeyService& keys, const AdminAuth& auth);
 

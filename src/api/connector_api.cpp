@@ -28,16 +28,6 @@ http::Handler answer(Body fn) {
   };
 }
 
-/// The tenant that owns the presented key; the admin token is no tenant key and fails here.
-Result<std::string> tenant_of_key(services::KeyService& keys, const RequestContext& ctx) {
-  const std::string key = proxy::presented_key(ctx.request);
-  if (key.empty()) {
-    return Error{ErrorCode::kUnauthenticated, "missing API key: send Authorization: Bearer <tenant key> or x-api-key", {}};
-  }
-  WINSTON_TRY_ASSIGN(const auto who, keys.authenticate(key));
-  return who.tenant_id;
-}
-
 json::value opt(const std::optional<EpochMs>& v) { return v ? json::value(*v) : json::value(nullptr); }
 json::value opt(const std::optional<std::string>& v) { return v ? json::value(*v) : json::value(nullptr); }
 
@@ -188,6 +178,15 @@ Result<std::string> required_param(const RequestContext& ctx, std::string_view n
 }
 
 }  // namespace
+
+Result<std::string> tenant_of_key(services::KeyService& keys, const RequestContext& ctx) {
+  const std::string key = proxy::presented_key(ctx.request);
+  if (key.empty()) {
+    return Error{ErrorCode::kUnauthenticated, "missing API key: send Authorization: Bearer <tenant key> or x-api-key", {}};
+  }
+  WINSTON_TRY_ASSIGN(const auto who, keys.authenticate(key));
+  return who.tenant_id;
+}
 
 bool is_connector_upload(std::string_view target) {
   target = target.substr(0, target.find('?'));

@@ -11,6 +11,9 @@
 
 namespace winston::api {
 
+/// The tenant that owns the presented key (Bearer or x-api-key); the admin token is no tenant key and fails here.
+Result<std::string> tenant_of_key(services::KeyService& keys, const http::RequestContext& ctx);
+
 /// /v1/tenants/{id}/connectors…, admin token.
 /// True for the admin routes that take data uploads (…/connectors/{cid}/inventory|sales),
 /// which get `api.upload_limit_bytes` instead of the API's body limit.

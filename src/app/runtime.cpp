@@ -14,6 +14,13 @@
 #include <future>
 
 #include "api/connector_api.hpp"
+#include "api/instance_api.hpp"
+#include "cells/kubernetes_provisioner.hpp"
+#include "cells/local_provisioner.hpp"
+#if __has_include("cells/railway_provisioner.hpp")  // TEMPORARY while the Railway backend is written
+#include "cells/railway_provisioner.hpp"
+#define WINSTON_HAVE_RAILWAY 1
+#endif
 #include "api/agent_api.hpp"
 #include "api/system_api.hpp"
 #include "core/ids.hpp"
@@ -95,6 +102,17 @@ analyzer::FetchOptions fetch_options(const Config& config) {
   return o;
 }
 
+/// The cell backends this configuration can use: local always; Railway with a
+/// token, project and environment; Kubernetes with an API URL or in-cluster.
+std::vector<std::string> configured_backends(const Config& config) {
+  std::vector<std::string> out{"local"};
+  if (!config.railway_token.empty() && !config.railway_project_id.empty() && !config.railway_environment_id.empty()) {
+    out.emplace_back("railway");
+  }
+  if (!config.kubernetes_api_url.empty() || config.kubernetes_in_cluster) out.emplace_back("kubernetes");
+  return out;
+}
+
 /// Start-up checks that name the offending key instead of failing on the first generation.
 Status check_agent_config(const Config& config, const agent::AgentAssets& assets) {
   for (const auto& name : config.agent_default_skills) {
@@ -109,6 +127,14 @@ Status check_agent_config(const Config& config, const agent::AgentAssets& assets
                             fmt::format("agent.default_models.{}: {} is not a catalog model offered to that tier", tier,
                                         model));
     }
+  }
+  const auto backends = configured_backends(config);
+  if (std::find(backends.begin(), backends.end(), config.cells_backend) == backends.end()) {
+    return Error::invalid("cells.backend",
+                          fmt::format("cells.backend is {} but that backend is not configured (Railway needs "
+                                      "RAILWAY_TOKEN, cells.railway.project_id and environment_id; Kubernetes "
+                                      "cells.kubernetes.api_url or in_cluster)",
+                                      config.cells_backend));
   }
   if (config.catalog.find(config.analyzer_model) == nullptr) {
     return Error::invalid("analyzer.model", fmt::format("analyzer.model: {} is not in the model catalog",
@@ -171,7 +197,10 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   analyzer_options.api_key = [this] { return configs_->system_api_key(); };
   analyzer_ = std::make_unique<services::AnalyzerService>(*db_, clock_, *fetcher_, std::move(analyzer_options));
   api::register_system_routes(router_, *db_, [this] { return metrics_.render(); }, auth_);
-  api::register_tenant_routes(router_, *tenants_, auth_);
+  instances_ = std::make_unique<services::InstanceService>(*db_, clock_, configured_backends(config_),
+                                                           config_.cells_backend);
+  api::register_tenant_routes(router_, *tenants_, *instances_, auth_);
+  api::register_instance_routes(router_, *instances_, auth_);
   api::register_key_routes(router_, *keys_, auth_);
   api::register_agent_routes(router_, *analyzer_, *configs_, auth_);
   connectors_ = std::make_unique<services::ConnectorService>(*db_, clock_, secret_box_);
@@ -189,7 +218,56 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
       proxy_router_, *db_, [this] { return proxy_http_metrics_.render() + proxy_metrics_.render(); }, auth_);
   // Cells reach the proxy listener with their key already; their connector API lives there too.
   api::register_connector_cell_routes(proxy_router_, *connectors_, *keys_);
+  // Remote cells fetch their config snapshot at start with their own key.
+  api::register_cell_config_route(proxy_router_, *configs_, *keys_);
   if (role_ != Role::kCli) build_proxy();
+}
+
+// The provisioners of the configured backends and the reconciler over them (roles all and worker).
+Status Runtime::build_cells() {
+  std::map<std::string, cells::Provisioner*, std::less<>> backends;
+  cells::LocalOptions local;
+  local.root = config_.cells_local_dir;
+  local.node_deps = config_.cells_local_openclaw_dir;
+  local.start_timeout = std::chrono::milliseconds(config_.cells_local_start_timeout_ms);
+  provisioners_.push_back(std::make_unique<cells::LocalProvisioner>(std::move(local)));
+  for (const auto& name : configured_backends(config_)) {
+    if (name == "railway") {
+#ifdef WINSTON_HAVE_RAILWAY
+      cells::RailwayOptions o;
+      o.api_url = config_.railway_api_url;
+      o.token = config_.railway_token;
+      o.project_token = config_.railway_project_token;
+      o.project_id = config_.railway_project_id;
+      o.environment_id = config_.railway_environment_id;
+      provisioners_.push_back(std::make_unique<cells::RailwayProvisioner>(std::move(o)));
+#endif
+    } else if (name == "kubernetes") {
+      cells::KubernetesOptions o;
+      if (config_.kubernetes_in_cluster) {
+        WINSTON_TRY_ASSIGN(o, cells::KubernetesOptions::in_cluster());
+      }
+      if (!config_.kubernetes_api_url.empty()) o.api_url = config_.kubernetes_api_url;
+      if (!config_.kubernetes_token.empty()) o.token = config_.kubernetes_token;
+      if (!config_.kubernetes_ca_file.empty()) o.ca_file = config_.kubernetes_ca_file;
+      if (!config_.kubernetes_in_cluster) o.namespace_ = config_.kubernetes_namespace;
+      o.storage_size = config_.kubernetes_storage_size;
+      o.storage_class = config_.kubernetes_storage_class;
+      provisioners_.push_back(std::make_unique<cells::KubernetesProvisioner>(std::move(o)));
+    }
+  }
+  for (auto& p : provisioners_) backends.emplace(std::string(p->backend()), p.get());
+  services::ReconcilerOptions o;
+  o.owner_prefix = config_.instance_id + "/";
+  o.lease_ttl = std::chrono::milliseconds(config_.cells_lease_ttl_ms);
+  o.poll_interval = std::chrono::milliseconds(config_.cells_poll_interval_ms);
+  o.health_interval = std::chrono::milliseconds(config_.cells_health_interval_ms);
+  o.max_attempts = static_cast<int>(config_.cells_max_attempts);
+  o.threads = static_cast<int>(config_.cells_threads);
+  o.proxy_url = [this] { return config_.agent_proxy_url.empty() ? own_proxy_url() : config_.agent_proxy_url; };
+  reconciler_ = std::make_unique<services::Reconciler>(*db_, clock_, *tenants_, *configs_, analyzer_.get(),
+                                                       std::move(backends), std::move(o));
+  return {};
 }
 
 // The proxy's upstream client and listener; the operator CLI does without (and without their start-up logs).
@@ -218,8 +296,9 @@ std::string Runtime::own_proxy_url() const {
 
 Status Runtime::start() {
   if (role_ == Role::kCli) return Error::internal("a CLI runtime does not serve");
-  const bool api = role_ != Role::kProxy;
-  const bool proxy = role_ != Role::kApi;
+  const bool api = role_ == Role::kAll || role_ == Role::kApi;
+  const bool proxy = role_ == Role::kAll || role_ == Role::kProxy;
+  const bool worker = role_ == Role::kAll || role_ == Role::kWorker;
   if (api) {
     WINSTON_TRY_ASSIGN(api_port_, api_server_->listen(config_.api_listen, config_.api_port));
     api_server_->start();
@@ -235,6 +314,11 @@ Status Runtime::start() {
     auto guard = net::make_work_guard(ioc_);  // keep running while idle; stop() ends it
     ioc_.run();
   });
+  if (worker) {
+    // After the listeners: local cells are pointed at this process's proxy port.
+    WINSTON_TRY(build_cells());
+    WINSTON_TRY(reconciler_->start());
+  }
   if (api) log::info("http.listening", {{"server", "api"}, {"address", config_.api_listen}, {"port", api_port_}});
   if (proxy) {
     log::info("http.listening", {{"server", "proxy"}, {"address", config_.proxy_listen}, {"port", proxy_port_},
@@ -259,6 +343,8 @@ void Runtime::schedule_sweep() {
 void Runtime::stop(std::chrono::milliseconds grace) {
   if (stopped_) return;
   stopped_ = true;
+  // First: no new cell work, and local gateways are stopped while the proxy still answers.
+  if (reconciler_) reconciler_->stop();
   if (io_thread_.joinable()) {
     api_server_->shutdown();
     proxy_server_->shutdown();

@@ -20,7 +20,10 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "proxy/proxy_handler.hpp"
+#include "cells/provisioner.hpp"
 #include "services/connector_service.hpp"
+#include "services/instance_service.hpp"
+#include "services/reconciler.hpp"
 #include "services/analyzer_service.hpp"
 #include "services/config_service.hpp"
 #include "services/key_service.hpp"
@@ -33,8 +36,9 @@ namespace winston::app {
 /// Opens the database and brings the schema up to date.
 Result<std::unique_ptr<storage::Database>> open_database(const Config& config);
 
-/// kCli: services only, nothing listens (the operator CLI on the same database).
-enum class Role { kAll, kApi, kProxy, kCli };
+/// kWorker: the cell reconciler only. kCli: services only, nothing listens
+/// and nothing reconciles (the operator CLI on the same database).
+enum class Role { kAll, kApi, kProxy, kWorker, kCli };
 
 class Runtime {
  public:
@@ -44,7 +48,7 @@ class Runtime {
 
   /// Binds the servers of the role (port 0 = any free port), resolves credit
   /// reservations a previous run of this instance left open, then serves on
-  /// a background I/O thread.
+  /// a background I/O thread; roles all and worker also start the cell reconciler.
   Status start();
   /// Stops accepting, lets requests in flight finish (up to `grace`), then stops.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
@@ -60,6 +64,9 @@ class Runtime {
   services::ConfigService& configs() { return *configs_; }
   services::AnalyzerService& analyzer() { return *analyzer_; }
   services::ConnectorService& connectors() { return *connectors_; }
+  services::InstanceService& instances() { return *instances_; }
+  /// The cell reconciler (roles all and worker), else null.
+  services::Reconciler* reconciler() { return reconciler_.get(); }
   const http::Router& router() const { return router_; }
   /// The routed (non-LLM) part of the proxy listener: system routes and the cells' connector API.
   const http::Router& proxy_router() const { return proxy_router_; }
@@ -71,6 +78,7 @@ class Runtime {
           agent::AgentAssets assets, std::unique_ptr<analyzer::HttpSiteFetcher> fetcher);
   std::string own_proxy_url() const;
   void build_proxy();
+  Status build_cells();
   void schedule_sweep();
 
   Config config_;
@@ -86,6 +94,9 @@ class Runtime {
   std::unique_ptr<analyzer::HttpSiteFetcher> fetcher_;
   std::unique_ptr<services::AnalyzerService> analyzer_;
   std::unique_ptr<services::ConnectorService> connectors_;
+  std::unique_ptr<services::InstanceService> instances_;
+  std::vector<std::unique_ptr<cells::Provisioner>> provisioners_;
+  std::unique_ptr<services::Reconciler> reconciler_;
   api::AdminAuth auth_;
   http::Metrics metrics_;
   http::Metrics proxy_http_metrics_;

@@ -8,6 +8,7 @@
 #include "core/business_profile.hpp"
 #include "core/ids.hpp"
 #include "storage/audit_repository.hpp"
+#include "storage/instance_repository.hpp"
 #include "storage/profile_repository.hpp"
 #include "storage/tenant_repository.hpp"
 
@@ -112,6 +113,9 @@ Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t
   details["version"] = row.version;
   details["content_hash"] = hash;
   WINSTON_TRY(audit(*conn, actor, t, std::string(action), "config:" + std::to_string(row.version), details, now));
+  // A running cell deploys the new version: the reconciler looks at it now.
+  WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, t.id));
+  if (cell && cell->desired_state == "running") WINSTON_TRY(storage::instances::wake(*conn, cell->id, now, true));
   WINSTON_TRY(tx.commit());
   row.files_json.clear();
   return GenerateOutcome{Snapshot{std::move(row), std::move(files)}, true};

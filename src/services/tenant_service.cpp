@@ -7,7 +7,9 @@
 #include <set>
 
 #include "core/ids.hpp"
+#include "services/instance_service.hpp"
 #include "storage/audit_repository.hpp"
+#include "storage/instance_repository.hpp"
 #include "storage/ledger_repository.hpp"
 
 namespace winston::services {
@@ -79,17 +81,18 @@ Result<Tenant> TenantService::validate_new(const NewTenant& input) const {
   return t;
 }
 
-Result<Tenant> TenantService::create(const Actor& actor, const NewTenant& input) {
+Result<Tenant> TenantService::create(const Actor& actor, const NewTenant& input, const AlsoOnCreate& also) {
   WINSTON_TRY_ASSIGN(const Tenant validated, validate_new(input));
   for (int attempt = 1;; ++attempt) {
-    auto r = create_once(actor, input, validated);
+    auto r = create_once(actor, input, validated, also);
     // A concurrent create may take a derived slug between our check and insert; pick again.
     const bool slug_race = !r.ok() && r.error().code == ErrorCode::kConflict && r.error().field == "slug" && !input.slug;
     if (!slug_race || attempt == kCreateAttempts) return r;
   }
 }
 
-Result<Tenant> TenantService::create_once(const Actor& actor, const NewTenant& input, const Tenant& validated) {
+Result<Tenant> TenantService::create_once(const Actor& actor, const NewTenant& input, const Tenant& validated,
+                                          const AlsoOnCreate& also) {
   Tenant t = validated;
   const EpochMs now = clock_.now_ms();
   t.id = new_uuid_v7(now);
@@ -115,6 +118,7 @@ Result<Tenant> TenantService::create_once(const Actor& actor, const NewTenant& i
   WINSTON_TRY(write_audit(*conn, actor, "tenant.create", t,
                           {{"name", t.name}, {"email", t.email}, {"tier", t.tier}, {"granted_mc", grant.amount_mc}},
                           now));
+  if (also) WINSTON_TRY(also(*conn, t, now));
   if (auto s = tx.commit(); !s.ok()) return conflict_for(s.error());
   return t;
 }
@@ -178,8 +182,15 @@ Result<Tenant> TenantService::update(const Actor& actor, std::string_view id_or_
     WINSTON_TRY_ASSIGN(auto owner, storage::tenants::id_by_email(*conn, *changes.email));
     if (owner) return Error::conflict("a tenant with this email already exists", "email");
   }
+  WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, before.id));
+  if (cell && cell->delete_tenant) return Error::conflict("the tenant is being deleted");
   if (auto s = storage::tenants::update(*conn, before.id, changes); !s.ok()) return conflict_for(s.error());
   WINSTON_TRY_ASSIGN(Tenant after, storage::tenants::require(*conn, before.id));
+  // A suspended tenant's cell stops (its state kept); reactivation starts it again.
+  if (cell && after.status != before.status && cell->desired_state != cell_state::kDeleted) {
+    const auto desired = after.status == TenantStatus::kActive ? cell_state::kRunning : cell_state::kStopped;
+    if (cell->desired_state != desired) WINSTON_TRY(request_cell_state(*conn, actor, *cell, desired, false, now));
+  }
   json::object diff;
   const auto note = [&](std::string_view field, const json::value& from, const json::value& to) {
     if (from != to) diff[field] = {{"from", from}, {"to", to}};
@@ -234,18 +245,60 @@ Result<Page<LedgerEntry>> TenantService::ledger(std::string_view id_or_slug, std
   return page;
 }
 
-Status TenantService::remove(const Actor& actor, std::string_view id_or_slug) {
+Status TenantService::erase(storage::Connection& c, const Actor& actor, const Tenant& t, EpochMs now) {
+  WINSTON_TRY_ASSIGN(const bool removed, storage::tenants::remove(c, t.id));
+  if (!removed) return Error::not_found(fmt::format("no tenant with id or slug '{}'", t.id));
+  // Written after the cascade and without a tenant reference, so the record of
+  // the deletion is the one row that outlives the tenant.
+  return write_audit(c, actor, "tenant.delete", t, {{"name", t.name}, {"balance_mc", t.balance_mc}}, now, true);
+}
+
+Result<RemoveOutcome> TenantService::remove(const Actor& actor, std::string_view id_or_slug) {
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
   if (t.is_system) return system_tenant_is_fixed();
-  WINSTON_TRY_ASSIGN(const bool removed, storage::tenants::remove(*conn, t.id));
-  if (!removed) return Error::not_found(fmt::format("no tenant with id or slug '{}'", id_or_slug));
-  // Written after the cascade and without a tenant reference, so the record of
-  // the deletion is the one row that outlives the tenant.
-  WINSTON_TRY(write_audit(*conn, actor, "tenant.delete", t,
-                          {{"name", t.name}, {"balance_mc", t.balance_mc}}, now, true));
+  WINSTON_TRY(storage::tenants::lock(*conn, t.id));
+  WINSTON_TRY_ASSIGN(auto cell, storage::instances::find_by_tenant(*conn, t.id));
+  if (cell) {
+    WINSTON_TRY(storage::instances::lock(*conn, cell->id));
+    WINSTON_TRY_ASSIGN(cell, storage::instances::find_by_tenant(*conn, t.id));
+  }
+  // Nothing was ever created for a cell that is deleted, or pending with no
+  // recorded resources and no worker on it; anything else is removed first.
+  const bool nothing_out_there =
+      !cell || cell->actual_state == cell_state::kDeleted ||
+      (cell->actual_state == cell_state::kPending && cell->external_ids == "{}" && !cell->lease_owner);
+  if (nothing_out_there) {
+    WINSTON_TRY(erase(*conn, actor, t, now));
+    WINSTON_TRY(tx.commit());
+    return RemoveOutcome::kDeleted;
+  }
+  if (!cell->delete_tenant || cell->desired_state != cell_state::kDeleted) {
+    WINSTON_TRY(request_cell_state(*conn, actor, *cell, cell_state::kDeleted, true, now));
+  }
+  if (t.status == TenantStatus::kActive) {
+    storage::TenantChanges suspend;
+    suspend.status = TenantStatus::kSuspended;
+    WINSTON_TRY(storage::tenants::update(*conn, t.id, suspend));
+  }
+  WINSTON_TRY(write_audit(*conn, actor, "tenant.delete_requested", t, {{"instance_id", cell->id}}, now));
+  WINSTON_TRY(tx.commit());
+  return RemoveOutcome::kDeprovisioning;
+}
+
+Status TenantService::purge(const Actor& actor, std::string_view tenant_id) {
+  const EpochMs now = clock_.now_ms();
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+  WINSTON_TRY_ASSIGN(const auto t, storage::tenants::find(*conn, tenant_id));
+  if (!t) return {};  // already gone
+  WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, t->id));
+  if (cell && cell->actual_state != cell_state::kDeleted) {
+    return Error::conflict("the tenant's cell is not deleted yet");
+  }
+  WINSTON_TRY(erase(*conn, actor, *t, now));
   return tx.commit();
 }
 

@@ -3,6 +3,7 @@
 // assignment, credit grants, adjustments and deletion, each in one
 // transaction together with its audit row.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,25 +64,39 @@ struct Page {
 
 inline constexpr std::int64_t kMaxPageSize = 200;
 
+/// What a tenant's deletion did.
+enum class RemoveOutcome {
+  kDeleted,         // no cell to remove: the tenant and every row it owns are gone
+  kDeprovisioning,  // its cell is removed first (the tenant is suspended meanwhile); the reconciler then purges it
+};
+
 class TenantService {
  public:
   TenantService(storage::Database& db, const Clock& clock, TierTable tiers)
       : db_(db), clock_(clock), tiers_(std::move(tiers)) {}
 
-  Result<Tenant> create(const Actor& actor, const NewTenant& input);
+  /// Runs inside the creating transaction (e.g. the cell of a one-step onboarding), so both or neither exist.
+  using AlsoOnCreate = std::function<Status(storage::Connection&, const Tenant&, EpochMs)>;
+  Result<Tenant> create(const Actor& actor, const NewTenant& input, const AlsoOnCreate& also = {});
   Result<Tenant> get(std::string_view id_or_slug);
   Result<Page<Tenant>> list(const TenantFilter& filter);
   Result<Tenant> update(const Actor& actor, std::string_view id_or_slug, const TenantPatch& patch);
   Result<LedgerEntry> adjust_credits(const Actor& actor, std::string_view id_or_slug, const CreditAdjustment& adj);
   Result<Page<LedgerEntry>> ledger(std::string_view id_or_slug, std::int64_t limit, std::int64_t offset);
-  Status remove(const Actor& actor, std::string_view id_or_slug);
+  /// Deletes the tenant, or, when it has a cell, asks for the cell's removal
+  /// first and suspends the tenant; purge() finishes once the cell is gone.
+  Result<RemoveOutcome> remove(const Actor& actor, std::string_view id_or_slug);
+  /// The tenant and every row it owns, now (its cell must already be gone).
+  Status purge(const Actor& actor, std::string_view tenant_id);
 
   const TierTable& tiers() const { return tiers_; }
 
  private:
-  Result<Tenant> create_once(const Actor& actor, const NewTenant& input, const Tenant& validated);
+  Result<Tenant> create_once(const Actor& actor, const NewTenant& input, const Tenant& validated,
+                             const AlsoOnCreate& also);
   Result<Tenant> validate_new(const NewTenant& input) const;
   Result<storage::TenantChanges> validate_patch(const TenantPatch& patch) const;
+  Status erase(storage::Connection& c, const Actor& actor, const Tenant& t, EpochMs now);
 
   storage::Database& db_;
   const Clock& clock_;

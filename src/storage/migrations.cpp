@@ -282,6 +282,29 @@ CREATE INDEX connector_sales_tenant_date_idx ON connector_sales (tenant_id, sale
 CREATE INDEX tenant_connectors_tenant_idx ON tenant_connectors (tenant_id, created_at);
 )sql";
 
+// Version 5: cells. One instance per tenant (the unique index), the
+// backend's record of its external resources (JSON, never a secret), the
+// step the reconciler is on, whether the tenant goes once the cell is gone,
+// and the events list every transition and step is written to.
+constexpr std::string_view kSchemaV5 = R"sql(
+ALTER TABLE tenant_instances ADD COLUMN external_ids TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE tenant_instances ADD COLUMN step TEXT NOT NULL DEFAULT '';
+ALTER TABLE tenant_instances ADD COLUMN delete_tenant INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tenant_instances ADD COLUMN ready_at BIGINT;
+CREATE UNIQUE INDEX tenant_instances_one_per_tenant ON tenant_instances (tenant_id);
+CREATE TABLE instance_events (
+  id TEXT PRIMARY KEY,
+  instance_id TEXT NOT NULL REFERENCES tenant_instances (id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+  at BIGINT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('transition', 'step', 'error')),
+  from_state TEXT,
+  to_state TEXT,
+  message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX instance_events_instance_idx ON instance_events (instance_id, at);
+)sql";
+
 constexpr std::string_view kSqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 constexpr std::string_view kPostgresNowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -339,6 +362,7 @@ const std::vector<Migration>& migrations() {
          return std::string(kSchemaV3) + updated_at_triggers(b, {"tenant_secrets", "tenant_skills"}, false);
        }},
       {4, "connector data", [](Backend) { return std::string(kSchemaV4); }},
+      {5, "cells", [](Backend) { return std::string(kSchemaV5); }},
   };
   return kAll;
 }
@@ -357,7 +381,7 @@ const std::vector<std::string_view>& tenant_owned_tables() {
   static const std::vector<std::string_view> kTables = {
       "credit_ledger", "api_keys",          "tenant_instances",   "config_snapshots", "credit_usage",
       "session_transcripts", "channel_health", "tenant_connectors", "audit_log", "credit_reservations",
-      "business_profiles", "tenant_secrets", "tenant_skills", "connector_inventory", "connector_sales"};
+      "business_profiles", "tenant_secrets", "tenant_skills", "connector_inventory", "connector_sales", "instance_events"};
   return kTables;
 }
 

@@ -1,0 +1,96 @@
+#pragma once
+// The cell reconciler: a worker that moves every tenant_instances row from
+// its actual state toward its desired one through the row's backend
+// (cells::Provisioner), one bounded step per pass.
+//
+//   pending → provisioning → running ⇄ degraded → stopping → stopped → deleting → deleted
+//   and failed (after max_attempts; waits for a retry, a new config or a new desired state)
+//
+// Onboarding rides on the same passes: a cell whose tenant has no config yet
+// is analysed (website → business profile) and configured first.
+//
+// Several replicas on one PostgreSQL: each pass takes the row's lease with
+// one conditional UPDATE, writes only while holding it, and frees it with
+// the next due time. A worker killed at any point leaves the lease to expire
+// (or to be freed by its own restart) and the backend's saved external ids
+// let the next pass continue without creating anything twice.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cells/provisioner.hpp"
+#include "core/clock.hpp"
+#include "services/analyzer_service.hpp"
+#include "services/config_service.hpp"
+#include "services/instance_service.hpp"
+#include "services/tenant_service.hpp"
+#include "storage/database.hpp"
+
+namespace winston::services {
+
+struct ReconcilerOptions {
+  std::string owner_prefix = "winston/";  // "<instance id>/": leases left by an earlier run of this instance are freed at start
+  std::chrono::milliseconds lease_ttl{300'000};       // longer than the longest step (an analysis: crawl + LLM)
+  std::chrono::milliseconds poll_interval{2'000};     // while a cell is on its way
+  std::chrono::milliseconds health_interval{30'000};  // a settled running cell is looked at again
+  std::chrono::milliseconds backoff_base{2'000};      // doubled per failed attempt, with jitter
+  std::chrono::milliseconds backoff_max{300'000};
+  int max_attempts = 8;  // then failed
+  int threads = 2;
+  std::chrono::milliseconds idle_sleep{1'000};
+  /// Winston's proxy as cells reach it (agent.proxy_url, else this process's proxy).
+  std::function<std::string()> proxy_url;
+  /// Test hook, called before each step that changes something ("analyze",
+  /// "configure", "ensure_running", "ensure_stopped", "ensure_deleted",
+  /// "save"); a test throws from it to kill the worker there.
+  std::function<void(std::string_view step)> before_step;
+};
+
+class Reconciler {
+ public:
+  Reconciler(storage::Database& db, const Clock& clock, TenantService& tenants, ConfigService& configs,
+             AnalyzerService* analyzer, std::map<std::string, cells::Provisioner*, std::less<>> backends,
+             ReconcilerOptions options);
+  ~Reconciler();
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  /// Lets the backends recover what an earlier run left, frees this
+  /// instance's stale leases, and starts the worker threads.
+  Status start();
+  /// Stops the threads (a pass in progress finishes) and the backends' local processes.
+  void stop();
+  /// One pass over every instance due now, on the calling thread; the number handled.
+  Result<int> run_once();
+  /// Looks at due instances now instead of after the idle sleep.
+  void wake();
+
+  const std::string& owner() const { return owner_; }
+
+ private:
+  void loop();
+  Status reconcile(const std::string& id);
+
+  storage::Database& db_;
+  const Clock& clock_;
+  TenantService& tenants_;
+  ConfigService& configs_;
+  AnalyzerService* analyzer_;
+  std::map<std::string, cells::Provisioner*, std::less<>> backends_;
+  ReconcilerOptions options_;
+  std::string owner_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool woken_ = false;
+  bool started_ = false;
+};
+
+}  // namespace winston::services

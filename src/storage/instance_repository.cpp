@@ -1,0 +1,169 @@
+#include "storage/instance_repository.hpp"
+
+namespace winston::storage::instances {
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, tenant_id, backend, desired_state, actual_state, external_ids, url, snapshot_version, attempts, last_error, "
+    "next_attempt_at, lease_owner, lease_expires_at, step, delete_tenant, ready_at, created_at, updated_at";
+
+InstanceRow from_row(const Row& r) {
+  InstanceRow i;
+  i.id = r.str(0);
+  i.tenant_id = r.str(1);
+  i.backend = r.str(2);
+  i.desired_state = r.str(3);
+  i.actual_state = r.str(4);
+  i.external_ids = r.str(5);
+  i.url = r.opt_str(6);
+  i.snapshot_version = r.opt_i64(7);
+  i.attempts = r.i64(8);
+  i.last_error = r.opt_str(9);
+  i.next_attempt_at = r.opt_i64(10);
+  i.lease_owner = r.opt_str(11);
+  i.lease_expires_at = r.opt_i64(12);
+  i.step = r.str(13);
+  i.delete_tenant = r.i64(14) != 0;
+  i.ready_at = r.opt_i64(15);
+  i.created_at = r.i64(16);
+  i.updated_at = r.i64(17);
+  return i;
+}
+
+Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{nullptr}; }
+
+Result<std::optional<InstanceRow>> one(Connection& c, std::string_view where, std::string_view arg) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + " FROM tenant_instances WHERE " +
+                                            std::string(where),
+                                        {std::string(arg)}));
+  if (rows.empty()) return std::optional<InstanceRow>{};
+  return std::optional<InstanceRow>{from_row(rows.front())};
+}
+
+}  // namespace
+
+Status insert(Connection& c, const InstanceRow& i) {
+  WINSTON_TRY(c.query("INSERT INTO tenant_instances (id, tenant_id, backend, desired_state, actual_state, external_ids, "
+                      "attempts, next_attempt_at, step, delete_tenant, created_at, updated_at) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, 0, $9, $9)",
+                      {i.id, i.tenant_id, i.backend, i.desired_state, i.actual_state, i.external_ids,
+                       opt(i.next_attempt_at), i.step, i.created_at}));
+  return {};
+}
+
+Result<std::optional<InstanceRow>> find_by_tenant(Connection& c, std::string_view tenant_id) {
+  return one(c, "tenant_id = $1", tenant_id);
+}
+
+Result<std::optional<InstanceRow>> get(Connection& c, std::string_view id) { return one(c, "id = $1", id); }
+
+Status lock(Connection& c, std::string_view id) {
+  if (c.backend() != Backend::kPostgres) return {};
+  WINSTON_TRY(c.query("SELECT id FROM tenant_instances WHERE id = $1 FOR UPDATE", {std::string(id)}));
+  return {};
+}
+
+Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
+                                      std::int64_t offset) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) +
+                                            " FROM tenant_instances WHERE ($1 IS NULL OR actual_state = $1) "
+                                            "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+                                        {null_if_empty(state), limit, offset}));
+  std::vector<InstanceRow> out;
+  for (const auto& r : rows) out.push_back(from_row(r));
+  return out;
+}
+
+Result<std::int64_t> count(Connection& c, const std::optional<std::string>& state) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT COUNT(*) FROM tenant_instances WHERE ($1 IS NULL OR actual_state = $1)",
+                                        {null_if_empty(state)}));
+  return rows.front().i64(0);
+}
+
+Result<std::vector<std::string>> due(Connection& c, EpochMs now, std::int64_t limit) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT id FROM tenant_instances WHERE next_attempt_at IS NOT NULL AND "
+                                        "next_attempt_at <= $1 AND (lease_owner IS NULL OR lease_expires_at < $1) "
+                                        "ORDER BY next_attempt_at LIMIT $2",
+                                        {now, limit}));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.str(0));
+  return out;
+}
+
+Result<bool> claim(Connection& c, std::string_view id, std::string_view owner, EpochMs now, EpochMs expires_at) {
+  // One conditional UPDATE: atomic on both backends, so two replicas never both win.
+  WINSTON_TRY_ASSIGN(auto rows, c.query("UPDATE tenant_instances SET lease_owner = $2, lease_expires_at = $3 "
+                                        "WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at < $4) RETURNING id",
+                                        {std::string(id), std::string(owner), expires_at, now}));
+  return !rows.empty();
+}
+
+Result<bool> renew(Connection& c, std::string_view id, std::string_view owner, EpochMs expires_at) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("UPDATE tenant_instances SET lease_expires_at = $3 "
+                                        "WHERE id = $1 AND lease_owner = $2 RETURNING id",
+                                        {std::string(id), std::string(owner), expires_at}));
+  return !rows.empty();
+}
+
+Result<std::int64_t> release_stale(Connection& c, std::string_view prefix) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("UPDATE tenant_instances SET lease_owner = NULL, lease_expires_at = NULL "
+                                        "WHERE substr(lease_owner, 1, $2) = $1 RETURNING id",
+                                        {std::string(prefix), static_cast<std::int64_t>(prefix.size())}));
+  return static_cast<std::int64_t>(rows.size());
+}
+
+Result<bool> save_progress(Connection& c, const InstanceRow& i, std::string_view owner, bool release) {
+  WINSTON_TRY_ASSIGN(
+      auto rows,
+      c.query("UPDATE tenant_instances SET actual_state = $3, external_ids = $4, url = $5, snapshot_version = $6, "
+              "attempts = $7, last_error = $8, next_attempt_at = $9, step = $10, ready_at = $11, "
+              "lease_owner = CASE WHEN $12 = 1 THEN NULL ELSE lease_owner END, "
+              "lease_expires_at = CASE WHEN $12 = 1 THEN NULL ELSE lease_expires_at END "
+              "WHERE id = $1 AND lease_owner = $2 RETURNING id",
+              {i.id, std::string(owner), i.actual_state, i.external_ids, null_if_empty(i.url),
+               opt(i.snapshot_version), i.attempts, null_if_empty(i.last_error), opt(i.next_attempt_at), i.step,
+               opt(i.ready_at), std::int64_t{release ? 1 : 0}}));
+  return !rows.empty();
+}
+
+Status set_desired(Connection& c, std::string_view id, std::string_view desired, bool delete_tenant, EpochMs now) {
+  WINSTON_TRY(c.query("UPDATE tenant_instances SET desired_state = $2, delete_tenant = $3, attempts = 0, "
+                      "next_attempt_at = $4 WHERE id = $1",
+                      {std::string(id), std::string(desired), std::int64_t{delete_tenant ? 1 : 0}, now}));
+  return {};
+}
+
+Status wake(Connection& c, std::string_view id, EpochMs now, bool reset) {
+  WINSTON_TRY(c.query("UPDATE tenant_instances SET next_attempt_at = $2, "
+                      "attempts = CASE WHEN $3 = 1 THEN 0 ELSE attempts END WHERE id = $1",
+                      {std::string(id), now, std::int64_t{reset ? 1 : 0}}));
+  return {};
+}
+
+Status remove(Connection& c, std::string_view id) {
+  WINSTON_TRY(c.query("DELETE FROM tenant_instances WHERE id = $1", {std::string(id)}));
+  return {};
+}
+
+Status append_event(Connection& c, const EventRow& e) {
+  WINSTON_TRY(c.query("INSERT INTO instance_events (id, instance_id, tenant_id, at, kind, from_state, to_state, message) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                      {e.id, e.instance_id, e.tenant_id, e.at, e.kind, null_if_empty(e.from_state),
+                       null_if_empty(e.to_state), e.message}));
+  return {};
+}
+
+Result<std::vector<EventRow>> events(Connection& c, std::string_view instance_id, std::int64_t limit,
+                                     std::int64_t offset) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT id, instance_id, tenant_id, at, kind, from_state, to_state, message "
+                                        "FROM instance_events WHERE instance_id = $1 ORDER BY at DESC, id DESC "
+                                        "LIMIT $2 OFFSET $3",
+                                        {std::string(instance_id), limit, offset}));
+  std::vector<EventRow> out;
+  for (const auto& r : rows) {
+    out.push_back({r.str(0), r.str(1), r.str(2), r.i64(3), r.str(4), r.opt_str(5), r.opt_str(6), r.str(7)});
+  }
+  return out;
+}
+
+}  // namespace winston::storage::instances
