@@ -20,7 +20,7 @@ const std::set<std::string, std::less<>> kKnownKeys = {
     "agent", "agent.proxy_url", "agent.gateway_bind", "agent.gateway_port", "agent.templates_dir", "agent.skills_dir",
     "agent.default_skills", "agent.default_models", "analyzer", "analyzer.model", "analyzer.proxy_url",
     "analyzer.allow_private", "analyzer.allow_networks", "analyzer.timeout_ms", "analyzer.llm_timeout_ms",
-    "cells", "cells.backend", "cells.threads", "cells.poll_interval_ms", "cells.health_interval_ms",
+    "cells", "cells.backend", "cells.reconcile", "cells.threads", "cells.poll_interval_ms", "cells.health_interval_ms",
     "cells.max_attempts", "cells.lease_ttl_ms", "cells.local", "cells.local.dir", "cells.local.openclaw_dir",
     "cells.local.start_timeout_ms", "cells.railway", "cells.railway.api_url", "cells.railway.project_token",
     "cells.railway.project_id", "cells.railway.environment_id", "cells.kubernetes", "cells.kubernetes.api_url",
@@ -129,6 +129,7 @@ Status apply_cells(Config& c, const toml::table& tbl, const std::string& file) {
   if (c.cells_backend != "local" && c.cells_backend != "railway" && c.cells_backend != "kubernetes") {
     return Error::invalid("cells.backend", file + ": cells.backend must be local, railway or kubernetes");
   }
+  WINSTON_TRY(read_bool(tbl, "cells.reconcile", c.cells_reconcile, file));
   WINSTON_TRY(read_int(tbl, "cells.threads", c.cells_threads, 1, 64, file));
   WINSTON_TRY(read_int(tbl, "cells.poll_interval_ms", c.cells_poll_interval_ms, 100, 600'000, file));
   WINSTON_TRY(read_int(tbl, "cells.health_interval_ms", c.cells_health_interval_ms, 1'000, 3'600'000, file));

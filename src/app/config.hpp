@@ -66,6 +66,7 @@ struct Config {
 
   // Cells ([cells], [cells.local], [cells.railway], [cells.kubernetes]).
   std::string cells_backend = "local";  // for new cells; an instance keeps the backend it was created on
+  bool cells_reconcile = true;          // serve runs the reconciler; false when separate `winston worker`s do
   std::int64_t cells_threads = 2;       // reconciler worker threads
   std::int64_t cells_poll_interval_ms = 2'000;
   std::int64_t cells_health_interval_ms = 30'000;

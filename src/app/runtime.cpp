@@ -17,10 +17,7 @@
 #include "api/instance_api.hpp"
 #include "cells/kubernetes_provisioner.hpp"
 #include "cells/local_provisioner.hpp"
-#if __has_include("cells/railway_provisioner.hpp")  // TEMPORARY while the Railway backend is written
 #include "cells/railway_provisioner.hpp"
-#define WINSTON_HAVE_RAILWAY 1
-#endif
 #include "api/agent_api.hpp"
 #include "api/system_api.hpp"
 #include "core/ids.hpp"
@@ -233,7 +230,6 @@ Status Runtime::build_cells() {
   provisioners_.push_back(std::make_unique<cells::LocalProvisioner>(std::move(local)));
   for (const auto& name : configured_backends(config_)) {
     if (name == "railway") {
-#ifdef WINSTON_HAVE_RAILWAY
       cells::RailwayOptions o;
       o.api_url = config_.railway_api_url;
       o.token = config_.railway_token;
@@ -241,7 +237,6 @@ Status Runtime::build_cells() {
       o.project_id = config_.railway_project_id;
       o.environment_id = config_.railway_environment_id;
       provisioners_.push_back(std::make_unique<cells::RailwayProvisioner>(std::move(o)));
-#endif
     } else if (name == "kubernetes") {
       cells::KubernetesOptions o;
       if (config_.kubernetes_in_cluster) {
@@ -298,7 +293,7 @@ Status Runtime::start() {
   if (role_ == Role::kCli) return Error::internal("a CLI runtime does not serve");
   const bool api = role_ == Role::kAll || role_ == Role::kApi;
   const bool proxy = role_ == Role::kAll || role_ == Role::kProxy;
-  const bool worker = role_ == Role::kAll || role_ == Role::kWorker;
+  const bool worker = (role_ == Role::kAll && config_.cells_reconcile) || role_ == Role::kWorker;
   if (api) {
     WINSTON_TRY_ASSIGN(api_port_, api_server_->listen(config_.api_listen, config_.api_port));
     api_server_->start();

@@ -53,7 +53,7 @@ EpochMs jittered(std::chrono::milliseconds base, std::chrono::milliseconds max, 
 /// Everything one pass learns and changes; written back in one transaction.
 struct Pass {
   inst::InstanceRow row;
-  std::string from_state;
+  std::vector<std::pair<std::string, std::string>> transitions;  // from, to: every state the pass went through
   std::vector<std::pair<std::string, std::string>> notes;  // step, message
   std::optional<std::string> error_event;
 };
@@ -100,6 +100,14 @@ Reconciler::Reconciler(storage::Database& db, const Clock& clock, TenantService&
 Reconciler::~Reconciler() { stop(); }
 
 Status Reconciler::start() {
+  WINSTON_TRY(recover());
+  started_ = true;
+  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { loop(); });
+  log::info("cells.reconciler_started", {{"owner", owner_}, {"threads", threads_.size()}});
+  return {};
+}
+
+Status Reconciler::recover() {
   for (auto& [name, backend] : backends_) {
     if (auto s = backend->recover(); !s.ok()) {
       log::warn("cells.recover_failed", {{"backend", name}, {"error", s.error().message}});
@@ -110,9 +118,6 @@ Status Reconciler::start() {
     WINSTON_TRY_ASSIGN(const auto freed, inst::release_stale(*conn, options_.owner_prefix));
     if (freed > 0) log::info("cells.leases_freed", {{"count", freed}, {"owner_prefix", options_.owner_prefix}});
   }
-  started_ = true;
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { loop(); });
-  log::info("cells.reconciler_started", {{"owner", owner_}, {"threads", threads_.size()}});
   return {};
 }
 
@@ -192,13 +197,18 @@ Status Reconciler::reconcile(const std::string& id) {
     if (!row) return {};
     pass.row = std::move(*row);
   }
-  pass.from_state = pass.row.actual_state;
   auto& row = pass.row;
+  // Every state the pass goes through is recorded, not only the last one.
+  const auto move = [&](std::string_view state) {
+    if (row.actual_state == state) return;
+    pass.transitions.emplace_back(row.actual_state, std::string(state));
+    row.actual_state = std::string(state);
+  };
   PassRecorder recorder(db_, pass, owner_, options_.before_step);
 
   // Outcome handlers; each sets the fields the final write stores.
   const auto settle = [&](std::string_view state, std::optional<EpochMs> next) {
-    row.actual_state = std::string(state);
+    move(state);
     row.attempts = 0;
     row.last_error.reset();
     row.next_attempt_at = next;
@@ -210,12 +220,12 @@ Status Reconciler::reconcile(const std::string& id) {
     pass.error_event = message;
     const EpochMs now = clock_.now_ms();
     if (row.attempts >= options_.max_attempts) {
-      row.actual_state = std::string(st::kFailed);
+      move(st::kFailed);
       row.next_attempt_at.reset();
       row.step = "failed: " + row.step;
       return;
     }
-    if (row.actual_state == st::kRunning) row.actual_state = std::string(st::kDegraded);
+    if (row.actual_state == st::kRunning) move(st::kDegraded);
     row.next_attempt_at = now + jittered(options_.backoff_base, options_.backoff_max, row.attempts);
   };
 
@@ -283,9 +293,7 @@ Status Reconciler::reconcile(const std::string& id) {
     if (auto s = prepare(); !s.ok()) {
       fail(row.step + ": " + s.error().message);
     } else {
-      if (row.actual_state != st::kRunning && row.actual_state != st::kDegraded) {
-        row.actual_state = std::string(st::kProvisioning);
-      }
+      if (row.actual_state != st::kRunning && row.actual_state != st::kDegraded) move(st::kProvisioning);
       const bool new_version = !row.snapshot_version || *row.snapshot_version != spec.snapshot_version;
       row.step = new_version ? fmt::format("deploy v{}", spec.snapshot_version) : "watch";
       hook("ensure_running");
@@ -302,9 +310,7 @@ Status Reconciler::reconcile(const std::string& id) {
       } else if (obs->phase == Phase::kFailed) {
         fail(obs->message.empty() ? "the cell failed" : obs->message);
       } else {
-        if (row.actual_state == st::kRunning) {
-          row.actual_state = std::string(new_version ? st::kProvisioning : st::kDegraded);
-        }
+        if (row.actual_state == st::kRunning) move(new_version ? st::kProvisioning : st::kDegraded);
         if (!obs->url.empty()) row.url = obs->url;
         if (!obs->message.empty()) row.step += ": " + clip(obs->message);
         const auto wait = obs->recheck_after.count() > 0 ? obs->recheck_after : options_.poll_interval;
@@ -317,7 +323,7 @@ Status Reconciler::reconcile(const std::string& id) {
     } else if (row.actual_state == st::kPending && no_resources(row)) {
       settle(st::kStopped, std::nullopt);
     } else {
-      row.actual_state = std::string(st::kStopping);
+      move(st::kStopping);
       row.step = "stop";
       hook("ensure_stopped");
       auto obs = backend_it->second->ensure_stopped(spec, ids, recorder);
@@ -339,7 +345,7 @@ Status Reconciler::reconcile(const std::string& id) {
       settle(st::kDeleted, std::nullopt);
       purge_now = purge_after;
     } else {
-      row.actual_state = std::string(st::kDeleting);
+      move(st::kDeleting);
       row.step = "delete";
       hook("ensure_deleted");
       auto obs = backend_it->second->ensure_deleted(spec, ids, recorder);
@@ -374,13 +380,13 @@ Status Reconciler::reconcile(const std::string& id) {
       WINSTON_TRY(record_cell_event(*conn, kActor, row, "error", std::nullopt, std::nullopt,
                                     fmt::format("attempt {}: {}", row.attempts, *pass.error_event), now));
     }
-    if (row.actual_state != pass.from_state) {
-      WINSTON_TRY(record_cell_event(*conn, kActor, row, "transition", pass.from_state, row.actual_state, row.step, now));
+    for (const auto& [from, to] : pass.transitions) {
+      WINSTON_TRY(record_cell_event(*conn, kActor, row, "transition", from, to, row.step, now));
       log::info("cells.transition", {{"instance_id", row.id},
                                      {"tenant_id", row.tenant_id},
                                      {"backend", row.backend},
-                                     {"from", pass.from_state},
-                                     {"to", row.actual_state},
+                                     {"from", from},
+                                     {"to", to},
                                      {"step", row.step}});
     }
     WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, row, owner_, true));

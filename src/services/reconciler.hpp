@@ -61,9 +61,11 @@ class Reconciler {
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
 
-  /// Lets the backends recover what an earlier run left, frees this
-  /// instance's stale leases, and starts the worker threads.
+  /// recover(), then starts the worker threads.
   Status start();
+  /// Lets the backends recover what an earlier run left and frees the leases
+  /// an earlier run of this instance (same owner prefix) held.
+  Status recover();
   /// Stops the threads (a pass in progress finishes) and the backends' local processes.
   void stop();
   /// One pass over every instance due now, on the calling thread; the number handled.

@@ -66,7 +66,7 @@ Status lock(Connection& c, std::string_view id) {
 Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
                                       std::int64_t offset) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) +
-                                            " FROM tenant_instances WHERE ($1 IS NULL OR actual_state = $1) "
+                                            " FROM tenant_instances WHERE (CAST($1 AS TEXT) IS NULL OR actual_state = $1) "
                                             "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
                                         {null_if_empty(state), limit, offset}));
   std::vector<InstanceRow> out;
@@ -75,7 +75,7 @@ Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::st
 }
 
 Result<std::int64_t> count(Connection& c, const std::optional<std::string>& state) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT COUNT(*) FROM tenant_instances WHERE ($1 IS NULL OR actual_state = $1)",
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT COUNT(*) FROM tenant_instances WHERE (CAST($1 AS TEXT) IS NULL OR actual_state = $1)",
                                         {null_if_empty(state)}));
   return rows.front().i64(0);
 }
