@@ -345,8 +345,12 @@ std::uint16_t try_bind(std::uint16_t port) {
 }
 
 std::uint16_t choose_port(const ExternalIds& ids) {
-  if (const auto* p = ids.if_contains("port"); p && p->is_int64() && p->as_int64() > 0 && p->as_int64() < 65536) {
-    if (const auto port = try_bind(static_cast<std::uint16_t>(p->as_int64()))) return port;
+  if (const auto* p = ids.if_contains("port"); p && p->is_number()) {
+    boost::system::error_code ec;
+    const auto previous = p->to_number<std::int64_t>(ec);
+    if (!ec && previous > 0 && previous < 65536) {
+      if (const auto port = try_bind(static_cast<std::uint16_t>(previous))) return port;
+    }
   }
   return try_bind(0);
 }
@@ -528,7 +532,7 @@ Result<Observation> LocalProvisioner::start(const CellSpec& spec, const fs::path
   if (auto s = atomic_write(dir / kPidFile, pid_line); !s.ok()) log::warn("cell_pid_file", {{"error", s.error().message}});
   const auto epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch()).count();
-  ids["port"] = port;
+  ids["port"] = static_cast<std::int64_t>(port);
   ids["pid"] = child.pid;
   ids["pid_start"] = child.start_time;
   ids["deployed_version"] = spec.snapshot_version;

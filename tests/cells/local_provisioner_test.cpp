@@ -214,8 +214,17 @@ pid_t pid_of(const ExternalIds& ids) { return ids.contains("pid") ? static_cast<
 
 // ---- with the real OpenClaw --------------------------------------------------
 
+/// WINSTON_REQUIRE_OPENCLAW (support/openclaw_cli.hpp), which fails instead of
+/// skipping with WINSTON_TEST_REQUIRE_NODE=1; also with WINSTON_REQUIRE_OPENCLAW=1.
+#define REQUIRE_REAL_OPENCLAW(deps_var)                                                               \
+  if (const char* required = std::getenv("WINSTON_REQUIRE_OPENCLAW");                                 \
+      required != nullptr && std::string(required) == "1" && !::winston::testing::openclaw_deps()) { \
+    FAIL() << "WINSTON_REQUIRE_OPENCLAW=1 but $WINSTON_NODE_DEPS has no OpenClaw";                   \
+  }                                                                                                   \
+  WINSTON_REQUIRE_OPENCLAW(deps_var)
+
 TEST(LocalCell, RealGatewayRunsAnswersRedeploysRestartsStopsAndIsDeleted) {
-  WINSTON_REQUIRE_OPENCLAW(deps);
+  REQUIRE_REAL_OPENCLAW(deps);
   testing::FakeUpstream upstream(testing::FakeFlavor::kOpenAI);
   testing::FakeBehavior reply;
   reply.text = "Forty-two, says the fake provider.";
@@ -373,7 +382,7 @@ TEST(LocalCellCrashHelper, StartsAGatewayAndWaitsToBeKilled) {
 }
 
 TEST(LocalCell, GatewayDiesWithAKilledWinston) {
-  WINSTON_REQUIRE_OPENCLAW(deps);
+  REQUIRE_REAL_OPENCLAW(deps);
   const fs::path root = make_temp_root();
   // Everything the child needs is prepared before fork(): this process has threads.
   const std::string self = fs::read_symlink("/proc/self/exe").string();
