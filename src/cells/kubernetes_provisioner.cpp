@@ -330,6 +330,14 @@ Judgement judge(const json::object& deployment) {
 
 // ---- one pass -------------------------------------------------------------------
 
+/// The Deployment as a watch last showed it.
+struct WatchResult {
+  json::object object;
+  bool deleted = false;
+};
+using Settled = std::function<bool(const json::object&)>;
+struct WatchProgress;
+
 /// One ensure_* call: the API client with its token, the cell's names and the
 /// rate-limit state. Not shared between threads.
 class Session {
@@ -361,12 +369,6 @@ class Session {
   }
 
  private:
-  struct WatchResult {
-    json::object object;
-    bool deleted = false;
-  };
-  using Settled = std::function<bool(const json::object&)>;
-
   Status load_token();
   std::string url(const Kind& k, bool named, std::string_view query = {}) const;
   proxy::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
@@ -384,7 +386,7 @@ class Session {
   std::string digest() const;
   Status remember(std::string_view key, json::value value);
   Result<WatchResult> watch(json::object current, const Settled& settled);
-  Result<std::optional<bool>> watch_once(WatchResult& seen, std::chrono::seconds timeout, const Settled& settled);
+  Result<WatchProgress> watch_once(WatchResult& seen, std::chrono::seconds timeout, const Settled& settled);
   Result<WatchResult> relist();
   Result<Observation> observe_running(json::object deployment);
 
@@ -517,55 +519,64 @@ Result<json::object> Session::apply_all(const std::string& digest) {
   return deployment;
 }
 
-Result<std::optional<bool>> Session::watch_once(WatchResult& seen, std::chrono::seconds timeout,
-                                                const Settled& settled) {
-  std::string rv = string_at(child(seen.object, "metadata"), "resourceVersion");
-  const std::string query = fmt::format("watch=1&fieldSelector=metadata.name%3D{}&resourceVersion={}&timeoutSeconds={}",
-                                        name_, rv, timeout.count());
-  std::string line, raw;  // raw: the start of the body, for an error answer
-  bool gone = false, stop = false;
+/// Where one watch request ended: still waiting, settled, or expired (410).
+struct WatchProgress {
+  bool settled = false;
+  bool gone = false;
   std::optional<Error> broken;
-  auto on_event = [&](std::string_view text) {
-    auto event = parse_object(text);
-    const auto* object = event ? child(*event, "object") : nullptr;
-    if (object == nullptr) {
-      broken = Error::unavailable("watching the Deployment: an event that is not a JSON object");
-      return false;
+};
+
+/// Takes one watch event; false when reading should stop.
+bool take_event(std::string_view line, WatchResult& seen, const Settled& settled, WatchProgress& progress) {
+  auto event = parse_object(line);
+  const auto* object = event ? child(*event, "object") : nullptr;
+  if (object == nullptr) {
+    progress.broken = Error::unavailable("watching the Deployment: an event that is not a JSON object");
+    return false;
+  }
+  const std::string type = string_at(&*event, "type");
+  if (type == "ERROR") {
+    progress.gone = int_at(object, "code") == 410;
+    if (!progress.gone) {
+      progress.broken = Error::unavailable("watching the Deployment: " +
+                                           describe_status(0, json::serialize(*object)).text);
     }
-    const std::string type = string_at(&*event, "type");
-    if (type == "ERROR") {
-      gone = int_at(object, "code") == 410;
-      if (!gone) broken = Error::unavailable("watching the Deployment: " + describe_status(0, json::serialize(*object)).text);
-      return false;
-    }
-    if (type == "DELETED") seen.deleted = true;
-    if (type == "ADDED" || type == "MODIFIED") seen.object = *object;
-    stop = seen.deleted || settled(seen.object);
-    return !stop;
-  };
+    return false;
+  }
+  if (type == "DELETED") seen.deleted = true;
+  if (type == "ADDED" || type == "MODIFIED") seen.object = *object;
+  progress.settled = seen.deleted || settled(seen.object);
+  return !progress.settled;
+}
+
+Result<WatchProgress> Session::watch_once(WatchResult& seen, std::chrono::seconds timeout, const Settled& settled) {
+  const std::string query = fmt::format("watch=1&fieldSelector=metadata.name%3D{}&resourceVersion={}&timeoutSeconds={}",
+                                        name_, string_at(child(seen.object, "metadata"), "resourceVersion"),
+                                        timeout.count());
+  WatchProgress progress;
+  std::string line, raw;  // raw: the start of the body, in case the answer is an error
   auto on_chunk = [&](std::string_view piece) {
     if (raw.size() < 64 * 1024) raw.append(piece.substr(0, 64 * 1024 - raw.size()));
     line.append(piece);
     for (auto eol = line.find('\n'); eol != std::string::npos; eol = line.find('\n')) {
       const std::string text = line.substr(0, eol);
       line.erase(0, eol + 1);
-      if (!text.empty() && !on_event(text)) return false;
+      if (!text.empty() && !take_event(text, seen, settled, progress)) return false;
     }
     return line.size() <= kMaxWatchLine;
   };
   WINSTON_TRY_ASSIGN(auto reply, send("GET", url(kDeployment, false, query), {}, {}, on_chunk));
-  if (reply.status == 410) return std::optional<bool>{};
-  if (reply.status != 200) {
+  if (reply.status == 410) progress.gone = true;
+  if (reply.status != 200 && reply.status != 410) {
     reply.body = std::move(raw);
     return failure(reply, "watching the Deployment");
   }
-  if (broken) return *broken;
-  if (gone) return std::optional<bool>{};
-  return std::optional<bool>{stop};
+  if (progress.broken) return *progress.broken;
+  return progress;
 }
 
 /// After a 410 Gone: list by name to get the object and a fresh resourceVersion.
-Result<Session::WatchResult> Session::relist() {
+Result<WatchResult> Session::relist() {
   const std::string query = fmt::format("fieldSelector=metadata.name%3D{}", name_);
   WINSTON_TRY_ASSIGN(auto list, call("GET", kDeployment, false, query, {}, "listing the Deployment"));
   WatchResult out;
@@ -582,15 +593,15 @@ Result<Session::WatchResult> Session::relist() {
 }
 
 /// Follows the Deployment until `settled` holds, it is deleted, or watch_timeout passes.
-Result<Session::WatchResult> Session::watch(json::object current, const Settled& settled) {
+Result<WatchResult> Session::watch(json::object current, const Settled& settled) {
   const auto deadline = std::chrono::steady_clock::now() + o_.watch_timeout;
   WatchResult seen{std::move(current), false};
   for (int i = 0; i < kMaxWatchesPerPass; ++i) {
     const auto left = std::chrono::ceil<std::chrono::seconds>(deadline - std::chrono::steady_clock::now());
     if (left <= 0s) break;
-    WINSTON_TRY_ASSIGN(const auto done, watch_once(seen, left, settled));
-    if (done && *done) break;
-    if (!done) {
+    WINSTON_TRY_ASSIGN(const auto progress, watch_once(seen, left, settled));
+    if (progress.settled) break;
+    if (progress.gone) {
       WINSTON_TRY_ASSIGN(seen, relist());
       if (seen.deleted || settled(seen.object)) break;
     }
@@ -647,12 +658,15 @@ Result<Observation> Session::running() {
     return observe_running(std::move(applied));
   }
   auto live = get(kDeployment);
-  if (!live.ok() && live.error().code == ErrorCode::kNotFound) {
-    recorder_.note("apply", "the Deployment is missing; applying it again");
+  if (!live.ok() && live.error().code != ErrorCode::kNotFound) return std::move(live).error();
+  // Missing, or changed behind winston's back (scaled, another snapshot): apply again.
+  const bool drifted = !live.ok() || int_at(child(*live, "spec"), "replicas", 1) != 1 ||
+                       snapshot_of(*live) != spec_.snapshot_version;
+  if (drifted) {
+    recorder_.note("apply", "the Deployment is missing or was changed; applying it again");
     WINSTON_TRY_ASSIGN(auto applied, apply_all(wanted));
     return observe_running(std::move(applied));
   }
-  if (!live.ok()) return std::move(live).error();
   return observe_running(std::move(live).value());
 }
 

@@ -295,7 +295,7 @@ TEST_F(KubernetesProvisionerTest, ANewSnapshotRollsTheDeploymentWithoutDuplicate
   EXPECT_EQ(ids_.at("deployed_version"), 2);
 }
 
-TEST_F(KubernetesProvisionerTest, AMissingDeploymentIsAppliedAgain) {
+TEST_F(KubernetesProvisionerTest, AMissingOrScaledDeploymentIsAppliedAgain) {
   ASSERT_EQ(run_until_settled(1)->phase, Phase::kReady);
   proxy::BlockingRequest del{"DELETE", kube_.url() + "/apis/apps/v1/namespaces/winston/deployments/winston-acme",
                              {{"Authorization", "Bearer " + kube_.token()}}, {}};
@@ -304,6 +304,14 @@ TEST_F(KubernetesProvisionerTest, AMissingDeploymentIsAppliedAgain) {
   ASSERT_TRUE(obs.ok()) << obs.error().message;
   EXPECT_EQ(obs->phase, Phase::kReady);
   EXPECT_TRUE(kube_.object("deployments", "winston-acme").has_value());
+
+  auto scaled = deployment();  // someone scales it to 0 with kubectl
+  scaled["spec"].as_object()["replicas"] = 0;
+  kube_.put("deployments", scaled, "kubectl");
+  const auto again = run_until_settled(1);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->phase, Phase::kReady);
+  EXPECT_EQ(deployment().at("spec").at("replicas"), 1);
 }
 
 // ---- waiting and failing ---------------------------------------------------------
