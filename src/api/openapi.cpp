@@ -32,7 +32,9 @@ std::string_view openapi_document() {
       "NewTenant": {"type": "object", "additionalProperties": false, "required": ["name", "email", "website_url"], "properties": {
         "name": {"type": "string", "maxLength": 200}, "email": {"type": "string", "format": "email"}, "website_url": {"type": "string", "format": "uri"},
         "industry": {"type": "string", "maxLength": 100}, "tier": {"type": "string", "enum": ["free", "starter", "pro", "enterprise"], "default": "free"},
-        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"}}},
+        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"},
+        "provision": {"type": "boolean", "default": false, "description": "one-step onboarding: also create its cell; the reconciler analyzes the website, generates the config and starts the gateway (progress on GET .../instance)"},
+        "backend": {"type": "string", "enum": ["local", "railway", "kubernetes"], "description": "with provision: where the cell runs (default cells.backend)"}}},
       "TenantPatch": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {
         "name": {"type": "string"}, "email": {"type": "string"}, "website_url": {"type": "string"}, "industry": {"type": "string", "nullable": true},
         "tier": {"type": "string", "enum": ["free", "starter", "pro", "enterprise"]}, "status": {"type": "string", "enum": ["active", "suspended"]}}},
@@ -79,6 +81,19 @@ std::string_view openapi_document() {
         "quantity": {"type": "integer"}, "in_stock": {"type": "boolean"}, "source": {"type": "string", "description": "the connector's name"},
         "updated_at": {"type": "string", "format": "date-time"}}},
       "SalesFigures": {"type": "object", "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}, "revenue": {"type": "string", "example": "88.50"}, "revenue_cents": {"type": "integer"}}},
+      "Instance": {"type": "object", "description": "a tenant's cell (its OpenClaw gateway); see docs/cells.md", "properties": {
+        "id": {"type": "string"}, "tenant_id": {"type": "string"}, "backend": {"type": "string", "enum": ["local", "railway", "kubernetes"]},
+        "desired_state": {"type": "string", "enum": ["running", "stopped", "deleted"]},
+        "actual_state": {"type": "string", "enum": ["pending", "provisioning", "running", "degraded", "stopping", "stopped", "deleting", "deleted", "failed"]},
+        "step": {"type": "string", "description": "what the reconciler is doing: queued, analyze, configure, deploy vN, running vN, ..."},
+        "url": {"type": "string", "nullable": true}, "snapshot_version": {"type": "integer", "nullable": true, "description": "the config version deployed"},
+        "attempts": {"type": "integer"}, "last_error": {"type": "string", "nullable": true}, "next_attempt_at": {"type": "integer", "nullable": true},
+        "delete_tenant": {"type": "boolean"}, "external": {"type": "object", "description": "the backend's resource ids (no secrets)"},
+        "ready_at": {"type": "integer", "nullable": true}, "created_at": {"type": "integer"}, "updated_at": {"type": "integer"},
+        "events": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceEvent"}}}},
+      "InstanceEvent": {"type": "object", "properties": {"id": {"type": "string"}, "at": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["transition", "step", "error"]}, "from": {"type": "string", "nullable": true},
+        "to": {"type": "string", "nullable": true}, "message": {"type": "string"}}},
       "Page": {"type": "object", "properties": {"data": {"type": "array", "items": {}}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}}
     },
     "responses": {
@@ -121,8 +136,8 @@ std::string_view openapi_document() {
                               "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                               "403": {"description": "the system tenant cannot be changed"}, "404": {"$ref": "#/components/responses/NotFound"},
                               "409": {"$ref": "#/components/responses/Conflict"}, "422": {"$ref": "#/components/responses/Invalid"}}},
-      "delete": {"summary": "delete the tenant and every row it owns, in one transaction",
-                 "responses": {"204": {"description": "deleted"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+      "delete": {"summary": "delete the tenant and every row it owns, in one transaction; a tenant with a cell is suspended and its cell removed first",
+                 "responses": {"204": {"description": "deleted"}, "202": {"description": "deleting: its cell is being removed; the tenant (with \"deleting\": true) goes once the cell is gone"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                                "403": {"description": "the system tenant cannot be deleted"}, "404": {"$ref": "#/components/responses/NotFound"}}}
     },
     "/v1/tenants/{id}/credits": {
@@ -276,6 +291,53 @@ std::string_view openapi_document() {
                               "categories": {"type": "array", "items": {"$ref": "#/components/schemas/SalesFigures"}},
                               "data_range": {"type": "object", "properties": {"first_sale_date": {"type": "string", "nullable": true}, "last_sale_date": {"type": "string", "nullable": true}}}}}}}},
                             "401": {"description": "missing, unknown or revoked tenant key"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/instance": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "give the tenant a running cell (or run its stopped one); the reconciler analyzes, configures and provisions",
+               "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {"backend": {"type": "string", "enum": ["local", "railway", "kubernetes"]}}}}}},
+               "responses": {"202": {"description": "the instance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                             "409": {"description": "suspended or being deleted, or the cell runs on another backend"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "get": {"summary": "the tenant's cell with its 20 latest events",
+              "responses": {"200": {"description": "the instance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"description": "no such tenant, or it has no cell"}}},
+      "patch": {"summary": "stop (keeping its state) or start the cell",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["desired_state"], "properties": {"desired_state": {"type": "string", "enum": ["running", "stopped"]}}}}}},
+                "responses": {"202": {"description": "the instance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                              "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                              "409": {"description": "suspended, deprovisioned or being deleted"}, "422": {"$ref": "#/components/responses/Invalid"}}},
+      "delete": {"summary": "deprovision: remove the cell's resources and state; the tenant stays",
+                 "responses": {"202": {"description": "the instance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                               "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/instance/retry": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "try a failed (or backing-off) cell again now, with the attempt count reset",
+               "responses": {"202": {"description": "the instance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/instance/events": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "get": {"summary": "the cell's transitions, steps and errors, newest first",
+              "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
+              "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceEvent"}}}}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/instances": {
+      "get": {"summary": "every cell, newest first",
+              "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"},
+                             {"name": "state", "in": "query", "description": "only this actual_state, e.g. failed", "schema": {"type": "string"}}],
+              "responses": {"200": {"description": "a page of instances", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/cell/config/{version}": {
+      "get": {"summary": "a cell fetches its own tenant's config snapshot at start (remote cells; the key decides the tenant)", "security": [{"tenantKey": []}],
+              "servers": [{"url": "http://127.0.0.1:8081", "description": "the proxy listener, where cells already send their key"}],
+              "parameters": [{"name": "version", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "responses": {"200": {"description": "the snapshot", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                              "version": {"type": "integer"}, "content_hash": {"type": "string"}, "files": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+                            "401": {"description": "missing, unknown or revoked tenant key"}, "404": {"description": "the tenant has no such version"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     },
     "/v1/tenants/{id}/ledger": {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}],

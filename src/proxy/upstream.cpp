@@ -139,13 +139,6 @@ net::awaitable<Result<std::string>> UpstreamResponse::read_all(std::size_t limit
 
 UpstreamClient::UpstreamClient(net::any_io_executor executor, UpstreamOptions options)
     : executor_(std::move(executor)), options_(options), tls_(net::ssl::context::tls_client) {
-  if (options_.ca_file.empty()) {
-    tls_.set_default_verify_paths();
-  } else {
-    boost::system::error_code ec;
-    tls_.load_verify_file(options_.ca_file, ec);
-    if (ec) ca_error_ = "cannot load the CA bundle " + options_.ca_file + ": " + ec.message();
-  }
   tls_.set_verify_mode(net::ssl::verify_peer);
   tls_.set_options(net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
                    net::ssl::context::no_tlsv1_1);
@@ -173,6 +166,18 @@ void UpstreamClient::release(std::string key, std::unique_ptr<UpstreamConnection
 }
 
 net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamClient::connect(const UpstreamEndpoint& ep) {
+  if (ep.tls && !trust_loaded_) {
+    // Loaded on the first TLS connection: the system bundle costs a few hundred
+    // milliseconds, which a client that only speaks plain HTTP never pays.
+    trust_loaded_ = true;
+    boost::system::error_code ec;
+    if (options_.ca_file.empty()) {
+      tls_.set_default_verify_paths(ec);
+    } else {
+      tls_.load_verify_file(options_.ca_file, ec);
+    }
+    if (ec) ca_error_ = "cannot load the CA bundle " + (options_.ca_file.empty() ? std::string("of the system") : options_.ca_file) + ": " + ec.message();
+  }
   if (ep.tls && !ca_error_.empty()) co_return Error::unavailable(ca_error_);
   tcp::resolver resolver(executor_);
   net::steady_timer guard(executor_, options_.connect_timeout);

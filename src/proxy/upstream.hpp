@@ -94,7 +94,8 @@ class UpstreamClient {
   boost::asio::any_io_executor executor_;
   UpstreamOptions options_;
   boost::asio::ssl::context tls_;
-  std::string ca_error_;  // the ca_file could not be loaded: every TLS connect fails with this
+  bool trust_loaded_ = false;  // the CA bundle is loaded on the first TLS connection
+  std::string ca_error_;       // it could not be loaded: every TLS connect fails with this
   std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
 };
 

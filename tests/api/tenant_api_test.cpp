@@ -312,6 +312,7 @@ TEST_P(TenantApiTest, DeleteThroughTheApiLeavesNoOrphanRowsAnywhere) {
     for (const std::string sql : {
              "INSERT INTO api_keys (id, tenant_id, prefix, key_hash, created_at, updated_at) VALUES ('k', $1, 'p', 'h', 1, 1)",
              "INSERT INTO tenant_instances (id, tenant_id, backend, created_at, updated_at) VALUES ('i', $1, 'local', 1, 1)",
+             "INSERT INTO instance_events (id, instance_id, tenant_id, at, kind, message) VALUES ('e', 'i', $1, 1, 'step', 'x')",
              "INSERT INTO config_snapshots (id, tenant_id, version, content_hash, files, created_by, created_at) VALUES ('c', $1, 1, 'h', '{}', 't', 1)",
              "INSERT INTO credit_usage (id, tenant_id, request_id, model, provider, multiplier_milli, status, created_at) VALUES ('u', $1, 'r', 'm', 'p', 1000, 'ok', 1)",
              "INSERT INTO session_transcripts (id, tenant_id, session_id, seq, content, occurred_at, created_at) VALUES ('s', $1, 's', 1, '{}', 1, 1)",

@@ -8,7 +8,9 @@
 
 #include <boost/json.hpp>
 
+#include "cells/kubernetes_provisioner.hpp"
 #include "cells/railway_provisioner.hpp"
+#include "support/fake_kubernetes.hpp"
 #include "support/fake_railway.hpp"
 #include "support/reconciler_harness.hpp"
 
@@ -146,6 +148,106 @@ TEST_F(RailwayUnderReconciler, AWorkerKilledAfterEverySaveCreatesNothingTwice) {
   EXPECT_EQ(fake_.volumes().size(), 1U);
   EXPECT_EQ(fake_.domains().size(), 1U);
   EXPECT_EQ(tdb_.count("config_snapshots"), 1);
+}
+
+class KubernetesUnderReconciler : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h_ = std::make_unique<ReconcilerHarness>(tdb_, [this](app::Config& c) {
+      c.kubernetes_api_url = fake_.url();
+      c.kubernetes_token = fake_.token();
+      c.cells_backend = "kubernetes";
+    });
+    cells::KubernetesOptions o;
+    o.api_url = fake_.url();
+    o.token = fake_.token();
+    o.timeout = std::chrono::seconds(5);
+    o.watch_timeout = std::chrono::seconds(1);
+    kube_ = std::make_unique<cells::KubernetesProvisioner>(o);
+  }
+  std::unique_ptr<services::Reconciler> reconciler(const std::string& prefix = "test-a/") {
+    return h_->reconciler({{"kubernetes", kube_.get()}}, prefix);
+  }
+  bool running(const std::string& slug, std::int64_t version) {
+    const auto i = h_->instance(slug);
+    return !i.empty() && i.at("actual_state") == "running" && i.at("snapshot_version").is_int64() &&
+           i.at("snapshot_version").as_int64() == version;
+  }
+
+  testing::TestDatabase tdb_{"sqlite"};
+  testing::FakeKubernetes fake_;
+  std::unique_ptr<ReconcilerHarness> h_;
+  std::unique_ptr<cells::KubernetesProvisioner> kube_;
+};
+
+TEST_F(KubernetesUnderReconciler, OnboardsRollsSuspendsAndDeletes) {
+  const auto id = h_->create("kale", true, "kubernetes");
+  fake_.fail_next(1, 429, "3");
+  auto r = reconciler();
+  h_->drive(*r, "kale", [&] { return running("kale", 1); }, 30);
+  ASSERT_TRUE(running("kale", 1)) << json::serialize(h_->instance("kale"));
+  EXPECT_EQ(h_->instance("kale").at("url"), "http://winston-kale.winston.svc:8080");
+  const auto deployment = fake_.object("deployments", "winston-kale");
+  ASSERT_TRUE(deployment.has_value());
+  EXPECT_EQ(fake_.object_count(), 4U) << "Secret, PVC, Deployment, Service";
+  const auto secret = fake_.object("secrets", "winston-kale");
+  ASSERT_TRUE(secret.has_value());
+  EXPECT_NE(json::serialize(*secret).find("WINSTON_API_KEY"), std::string::npos);
+
+  // A new snapshot rolls the Deployment; nothing is duplicated.
+  auto c = h_->server().client();
+  ASSERT_EQ(c.send(boost::beast::http::verb::put, "/v1/tenants/kale/skills/social-media", R"({"enabled":false})").status,
+            200U);
+  ASSERT_EQ(c.post("/v1/tenants/kale/configs", "").status, 201U);
+  h_->drive(*r, "kale", [&] { return running("kale", 2); }, 30);
+  ASSERT_TRUE(running("kale", 2));
+  EXPECT_EQ(fake_.object_count(), 4U);
+  EXPECT_NE(json::serialize(*fake_.object("deployments", "winston-kale")).find(R"("WINSTON_SNAPSHOT_VERSION","value":"2")"),
+            std::string::npos);
+
+  // Suspension scales to zero and keeps the rest.
+  ASSERT_EQ(c.patch("/v1/tenants/kale", R"({"status":"suspended"})").status, 200U);
+  h_->drive(*r, "kale", [&] { return h_->state("kale") == "stopped"; }, 30);
+  EXPECT_EQ(h_->state("kale"), "stopped");
+  EXPECT_EQ(fake_.object("deployments", "winston-kale")->at("spec").at("replicas").as_int64(), 0);
+  EXPECT_EQ(fake_.object_count(), 4U);
+
+  // Deleting the tenant deletes all four objects, then the tenant.
+  ASSERT_EQ(c.del("/v1/tenants/kale").status, 202U);
+  h_->drive(*r, "kale", [&] { return h_->state("kale") == "gone"; }, 30);
+  EXPECT_EQ(c.get("/v1/tenants/kale").status, 404U);
+  EXPECT_EQ(fake_.object_count(), 0U);
+  EXPECT_EQ(tdb_.count("tenant_instances", "tenant_id = '" + id + "'"), 0);
+}
+
+TEST_F(KubernetesUnderReconciler, ARolloutPastItsDeadlineEndsFailed) {
+  h_->create("sage", true, "kubernetes");
+  testing::FakeKubernetesBehavior b;
+  b.progress_deadline_exceeded = true;
+  fake_.set_behavior(b);
+  auto r = reconciler();
+  h_->drive(*r, "sage", [&] { return h_->state("sage") == "failed"; }, 40);
+  const auto inst = h_->instance("sage");
+  ASSERT_EQ(inst.at("actual_state"), "failed") << json::serialize(inst);
+  EXPECT_NE(inst.at("last_error").as_string().find("timed out progressing"), std::string::npos) << json::serialize(inst);
+  EXPECT_EQ(fake_.object_count(), 4U) << "retried by re-applying, never by creating twice";
+}
+
+TEST_F(KubernetesUnderReconciler, AWorkerKilledAtEverySaveConverges) {
+  h_->create("fern", true, "kubernetes");
+  int saves = 0;
+  h_->crash = [&](std::string_view step) { return step == "save" && ++saves <= 4; };
+  for (int worker = 0; worker < 12 && !running("fern", 1); ++worker) {
+    auto r = reconciler("host-k/");
+    ASSERT_TRUE(r->recover().ok());
+    try {
+      h_->drive(*r, "fern", [&] { return running("fern", 1); }, 30);
+    } catch (const SimulatedCrash&) {
+    }
+  }
+  EXPECT_TRUE(running("fern", 1)) << json::serialize(h_->instance("fern"));
+  EXPECT_GE(saves, 4);
+  EXPECT_EQ(fake_.object_count(), 4U);
 }
 
 }  // namespace
