@@ -1,49 +1,18 @@
 #include "analyzer/llm_client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
-#include <optional>
-
 #include "analyzer/profile_prompt.hpp"
+#include "proxy/blocking_client.hpp"
 #include "proxy/upstream.hpp"
 
 namespace winston::analyzer {
-namespace net = boost::asio;
 namespace json = boost::json;
-namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr std::string_view kAnthropicVersion = "2023-06-01";
 constexpr std::size_t kMaxErrorMessage = 300;
 constexpr std::size_t kKeyPrefixChars = 16;  // what key listings show ("wsk_" + 12 hex): redacted as well
-
-struct Reply {
-  unsigned status = 0;
-  std::string body;
-};
-
-// The proxy's UpstreamClient does the HTTP work (TLS verification, the
-// timeouts); here it is driven by one coroutine on a private io_context.
-// Arguments are named (GCC 12 destroys co_await temporaries twice).
-net::awaitable<void> exchange(proxy::UpstreamClient& client, const proxy::UpstreamEndpoint& endpoint,
-                              bhttp::request<bhttp::string_body> request, std::size_t limit,
-                              std::optional<Result<Reply>>& out) {
-  auto sent = co_await client.send(endpoint, std::move(request));
-  if (!sent.ok()) {
-    out.emplace(std::move(sent).error());
-    co_return;
-  }
-  auto response = std::move(sent).value();
-  auto body = co_await response->read_all(limit);
-  if (!body.ok()) {
-    out.emplace(std::move(body).error());
-    co_return;
-  }
-  out.emplace(Reply{response->status(), std::move(body).value()});
-}
 
 std::string redact(std::string message, std::string_view key) {
   for (const auto secret : {key, key.substr(0, std::min(key.size(), kKeyPrefixChars))}) {
@@ -66,21 +35,20 @@ json::object request_body(const LlmOptions& o, const Chat& chat) {
   return body;
 }
 
-bhttp::request<bhttp::string_body> build_request(const LlmOptions& o, const proxy::UpstreamEndpoint& ep,
-                                                 const Chat& chat, std::string_view key) {
+proxy::BlockingRequest build_request(const LlmOptions& o, const proxy::UpstreamEndpoint& ep, const Chat& chat,
+                                     std::string_view key) {
   const bool anthropic = o.api == WireApi::kAnthropicMessages;
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post,
-                                         ep.base_path + (anthropic ? "/v1/messages" : "/v1/chat/completions"), 11};
-  req.set(bhttp::field::content_type, "application/json");
-  req.set(bhttp::field::accept, "application/json");
-  req.set(bhttp::field::user_agent, "winston-analyzer");
+  proxy::BlockingRequest req;
+  req.method = "POST";
+  req.url = ep.key() + ep.base_path + (anthropic ? "/v1/messages" : "/v1/chat/completions");
+  req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}, {"User-Agent", "winston-analyzer"}};
   if (anthropic) {
-    req.set("x-api-key", key);
-    req.set("anthropic-version", kAnthropicVersion);
+    req.headers.emplace_back("x-api-key", std::string(key));
+    req.headers.emplace_back("anthropic-version", std::string(kAnthropicVersion));
   } else {
-    req.set(bhttp::field::authorization, "Bearer " + std::string(key));
+    req.headers.emplace_back("Authorization", "Bearer " + std::string(key));
   }
-  req.body() = json::serialize(request_body(o, chat));
+  req.body = json::serialize(request_body(o, chat));
   return req;
 }
 
@@ -137,37 +105,20 @@ Result<std::string> assistant_text(WireApi api, std::string_view body) {
 Result<std::string> LlmClient::complete(const Chat& chat, std::string_view api_key) const {
   WINSTON_TRY_ASSIGN(auto endpoint, proxy::UpstreamEndpoint::parse(options_.base_url));
   if (endpoint.base_path.ends_with("/v1")) endpoint.base_path.resize(endpoint.base_path.size() - 3);
-  auto request = build_request(options_, endpoint, chat, api_key);
-
-  proxy::UpstreamOptions upstream;
-  upstream.connect_timeout = options_.connect_timeout;
-  upstream.first_byte_timeout = options_.response_timeout;
-  upstream.idle_timeout = options_.response_timeout;
-  upstream.max_attempts = 1;  // the proxy already retries its providers; a second layer would multiply waits
-  net::io_context ioc(1);
-  std::optional<Result<Reply>> out;
-  {
-    proxy::UpstreamClient client(ioc.get_executor(), upstream);
-    net::co_spawn(ioc, exchange(client, endpoint, std::move(request), options_.max_response_bytes, out),
-                  net::detached);
-    ioc.run();
+  proxy::BlockingOptions call;
+  call.connect_timeout = options_.connect_timeout;
+  call.response_timeout = options_.response_timeout;
+  call.max_response_bytes = options_.max_response_bytes;
+  // Not retried here: the proxy already retries its providers; a second layer would multiply waits.
+  auto reply = proxy::blocking_call(build_request(options_, endpoint, chat, api_key), call);
+  if (!reply.ok()) return Error::unavailable(redact("the LLM proxy at " + reply.error().message, api_key));
+  if (reply->status != 200) {
+    const auto message = clean_utf8(error_message(reply->body), kMaxErrorMessage);
+    return Error::unavailable(redact("the LLM proxy at " + endpoint.key() + " answered " +
+                                         std::to_string(reply->status) + ": " + message,
+                                     api_key));
   }
-  const std::string where = "the LLM proxy at " + endpoint.key();
-  if (!out) return Error::internal("the LLM call ended without a result");
-  if (!out->ok()) {
-    const auto& e = out->error();
-    if (e.message == proxy::kUpstreamTimeout) {
-      return Error::unavailable(where + " did not answer within " +
-                                std::to_string(options_.response_timeout.count()) + " ms");
-    }
-    return Error::unavailable(redact(where + ": " + e.message, api_key));
-  }
-  const Reply& reply = out->value();
-  if (reply.status != 200) {
-    const auto message = clean_utf8(error_message(reply.body), kMaxErrorMessage);
-    return Error::unavailable(redact(where + " answered " + std::to_string(reply.status) + ": " + message, api_key));
-  }
-  return assistant_text(options_.api, reply.body);
+  return assistant_text(options_.api, reply->body);
 }
 
 }  // namespace winston::analyzer

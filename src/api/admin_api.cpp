@@ -116,13 +116,7 @@ void register_tenant_routes(http::Router& router, services::TenantService& svc, 
     const auto actor = actor_of(ctx);
     // With provisioning, the tenant and its cell are created in one transaction; the reconciler does the rest.
     std::optional<storage::instances::InstanceRow> cell;
-    services::TenantService::AlsoOnCreate with_cell;
-    if (input.provision) {
-      with_cell = [&](storage::Connection& c, const Tenant& t, EpochMs now) -> Status {
-        WINSTON_TRY_ASSIGN(cell, cells.create_in(c, actor, t.id, input.backend, now));
-        return {};
-      };
-    }
+    const auto with_cell = input.provision ? cells.with_cell(actor, input.backend, cell) : nullptr;
     WINSTON_TRY_ASSIGN(const auto t, svc.create(actor, input.tenant, with_cell));
     auto body = tenant_json(t);
     if (cell) body.as_object()["instance"] = instance_json(services::InstanceView{*cell, {}});

@@ -61,13 +61,7 @@ int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantServ
                           a.tier.value_or("free"), a.slug};
     if (a.backend && !a.provision) return fail(Error::invalid("backend", "--backend needs --provision"));
     std::optional<storage::instances::InstanceRow> cell;
-    services::TenantService::AlsoOnCreate with_cell;
-    if (a.provision) {
-      with_cell = [&](storage::Connection& c, const Tenant& created, EpochMs now) -> Status {
-        WINSTON_TRY_ASSIGN(cell, cells.create_in(c, actor, created.id, a.backend, now));
-        return {};
-      };
-    }
+    const auto with_cell = a.provision ? cells.with_cell(actor, a.backend, cell) : nullptr;
     auto r = svc.create(actor, t, with_cell);
     if (!r.ok()) return fail(r.error());
     auto body = api::tenant_json(*r);

@@ -224,7 +224,8 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
 Status Runtime::build_cells() {
   std::map<std::string, cells::Provisioner*, std::less<>> backends;
   cells::LocalOptions local;
-  local.root = config_.cells_local_dir;
+  local.root = config_.cells_local_dir.empty() ? std::filesystem::path(config_.data_dir) / "cells"
+                                               : std::filesystem::path(config_.cells_local_dir);
   local.node_deps = config_.cells_local_openclaw_dir;
   local.start_timeout = std::chrono::milliseconds(config_.cells_local_start_timeout_ms);
   provisioners_.push_back(std::make_unique<cells::LocalProvisioner>(std::move(local)));

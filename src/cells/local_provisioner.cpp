@@ -646,6 +646,7 @@ Status LocalProvisioner::recover() {
   std::vector<Victim> victims;
   std::vector<fs::path> pid_files;
   std::error_code ec;
+  if (options_.root.empty() || !fs::exists(options_.root, ec)) return {};  // no cell has run here yet
   for (const auto& entry : fs::directory_iterator(options_.root, ec)) {
     if (!entry.is_directory(ec) || entry.is_symlink(ec) || !fs::exists(entry.path() / kPidFile, ec)) continue;
     pid_files.push_back(entry.path() / kPidFile);

@@ -70,6 +70,15 @@ Result<inst::InstanceRow> InstanceService::create_in(storage::Connection& c, con
   return row;
 }
 
+TenantService::AlsoOnCreate InstanceService::with_cell(const Actor& actor, std::optional<std::string> backend,
+                                                       std::optional<inst::InstanceRow>& out) {
+  return [this, actor, backend = std::move(backend), &out](storage::Connection& c, const Tenant& t,
+                                                           EpochMs now) -> Status {
+    WINSTON_TRY_ASSIGN(out, create_in(c, actor, t.id, backend, now));
+    return {};
+  };
+}
+
 Result<inst::InstanceRow> InstanceService::require(storage::Connection& c, std::string_view tenant) {
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(c, tenant));
   WINSTON_TRY_ASSIGN(auto row, inst::find_by_tenant(c, t.id));

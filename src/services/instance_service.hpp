@@ -56,6 +56,10 @@ class InstanceService {
   const std::vector<std::string>& backends() const { return backends_; }
   const std::string& default_backend() const { return default_backend_; }
 
+  /// For TenantService::create (one-step onboarding): creates the new tenant's
+  /// cell in the same transaction, so both or neither exist; `out` receives it.
+  TenantService::AlsoOnCreate with_cell(const Actor& actor, std::optional<std::string> backend,
+                                        std::optional<storage::instances::InstanceRow>& out);
   /// Creates the instance row for `tenant_id` inside the caller's transaction (tenant creation with provisioning).
   Result<storage::instances::InstanceRow> create_in(storage::Connection& c, const Actor& actor,
                                                     std::string_view tenant_id,

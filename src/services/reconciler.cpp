@@ -244,6 +244,32 @@ Status Reconciler::reconcile(const std::string& id) {
   spec.tenant_slug = tenant->slug;
   auto ids = parse_ids(row.external_ids);
 
+  // Due again after the poll interval, or when the platform asked (a 429's Retry-After).
+  const auto recheck = [&](const cells::Observation& obs) {
+    const auto wait = obs.recheck_after.count() > 0 ? obs.recheck_after : options_.poll_interval;
+    row.next_attempt_at = clock_.now_ms() + wait.count();
+  };
+  // Stopping and deleting share one shape: one backend call, then done, waiting or failed. True when done.
+  const auto wind_down = [&](std::string_view during, std::string_view step, std::string_view hook_name, Phase done,
+                             std::string_view done_state, const std::function<Result<cells::Observation>()>& call) {
+    move(during);
+    row.step = std::string(step);
+    hook(hook_name);
+    auto obs = call();
+    row.external_ids = json::serialize(ids);
+    if (!obs.ok()) {
+      fail(obs.error().message);
+    } else if (obs->phase == done) {
+      settle(done_state, std::nullopt);
+      return true;
+    } else if (obs->phase == Phase::kFailed) {
+      fail(obs->message);
+    } else {
+      recheck(*obs);
+    }
+    return false;
+  };
+
   if (backend_it == backends_.end()) {
     fail(fmt::format("the {} backend is not configured on this Winston", row.backend));
   } else if (row.desired_state == st::kRunning) {
@@ -313,8 +339,7 @@ Status Reconciler::reconcile(const std::string& id) {
         if (row.actual_state == st::kRunning) move(new_version ? st::kProvisioning : st::kDegraded);
         if (!obs->url.empty()) row.url = obs->url;
         if (!obs->message.empty()) row.step += ": " + clip(obs->message);
-        const auto wait = obs->recheck_after.count() > 0 ? obs->recheck_after : options_.poll_interval;
-        row.next_attempt_at = clock_.now_ms() + wait.count();
+        recheck(*obs);
       }
     }
   } else if (row.desired_state == st::kStopped) {
@@ -322,50 +347,23 @@ Status Reconciler::reconcile(const std::string& id) {
       row.next_attempt_at.reset();
     } else if (row.actual_state == st::kPending && no_resources(row)) {
       settle(st::kStopped, std::nullopt);
-    } else {
-      move(st::kStopping);
-      row.step = "stop";
-      hook("ensure_stopped");
-      auto obs = backend_it->second->ensure_stopped(spec, ids, recorder);
-      row.external_ids = json::serialize(ids);
-      if (!obs.ok()) {
-        fail(obs.error().message);
-      } else if (obs->phase == Phase::kStopped) {
-        settle(st::kStopped, std::nullopt);
-        row.step = "stopped";
-      } else if (obs->phase == Phase::kFailed) {
-        fail(obs->message);
-      } else {
-        const auto wait = obs->recheck_after.count() > 0 ? obs->recheck_after : options_.poll_interval;
-        row.next_attempt_at = clock_.now_ms() + wait.count();
-      }
+    } else if (wind_down(st::kStopping, "stop", "ensure_stopped", Phase::kStopped, st::kStopped,
+                         [&] { return backend_it->second->ensure_stopped(spec, ids, recorder); })) {
+      row.step = "stopped";
     }
   } else {  // deleted
-    if (row.actual_state == st::kDeleted || (row.actual_state == st::kPending && no_resources(row))) {
+    bool gone = row.actual_state == st::kDeleted || (row.actual_state == st::kPending && no_resources(row));
+    if (gone) {
       settle(st::kDeleted, std::nullopt);
-      purge_now = purge_after;
-    } else {
-      move(st::kDeleting);
-      row.step = "delete";
-      hook("ensure_deleted");
-      auto obs = backend_it->second->ensure_deleted(spec, ids, recorder);
-      row.external_ids = json::serialize(ids);
-      if (!obs.ok()) {
-        fail(obs.error().message);
-      } else if (obs->phase == Phase::kGone) {
-        settle(st::kDeleted, std::nullopt);
-        row.step = "deleted";
-        row.external_ids = "{}";
-        row.url.reset();
-        row.snapshot_version.reset();
-        purge_now = purge_after;
-      } else if (obs->phase == Phase::kFailed) {
-        fail(obs->message);
-      } else {
-        const auto wait = obs->recheck_after.count() > 0 ? obs->recheck_after : options_.poll_interval;
-        row.next_attempt_at = clock_.now_ms() + wait.count();
-      }
+    } else if (wind_down(st::kDeleting, "delete", "ensure_deleted", Phase::kGone, st::kDeleted,
+                         [&] { return backend_it->second->ensure_deleted(spec, ids, recorder); })) {
+      gone = true;
+      row.step = "deleted";
+      row.external_ids = "{}";
+      row.url.reset();
+      row.snapshot_version.reset();
     }
+    purge_now = gone && purge_after;
   }
 
   hook("save");

@@ -440,7 +440,15 @@ TEST_P(ProxyTest, ProviderCertificatesAreVerified) {
   testing::Background tls({"/usr/bin/openssl", "s_server", "-accept", std::to_string(port), "-cert",
                            (dir / "c.pem").string(), "-key", (dir / "k.pem").string(), "-www"},
                           {});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Until openssl listens (a loaded machine takes longer than a fixed sleep).
+  for (int i = 0; i < 100; ++i) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket probe(ioc);
+    boost::system::error_code ec;
+    probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   TestServer tls_proxy(tdb_, std::chrono::seconds(5), [&](app::Config& c) {
     c.catalog = Catalog({{"moonshot", WireApi::kOpenAIChat, "https://127.0.0.1:" + std::to_string(port) + "/v1", "X"}},
                         {Catalog::defaults().models().front()});

@@ -249,6 +249,7 @@ TEST_P(StorageTest, DeletingATenantCascadesToEveryOwnedTable) {
     ASSERT_TRUE(ledger::apply(conn(), owner, {LedgerKind::kGrant, 1, "g", std::nullopt, "t", false}, 1).ok());
     exec("INSERT INTO api_keys (id, tenant_id, prefix, key_hash, created_at, updated_at) VALUES ($1 || 'k', $1, $1 || 'p', $1 || 'h', 1, 1)");
     exec("INSERT INTO tenant_instances (id, tenant_id, backend, created_at, updated_at) VALUES ($1 || 'i', $1, 'local', 1, 1)");
+    exec("INSERT INTO instance_events (id, instance_id, tenant_id, at, kind, message) VALUES ($1 || 'e', $1 || 'i', $1, 1, 'step', 'x')");
     exec("INSERT INTO config_snapshots (id, tenant_id, version, content_hash, files, created_by, created_at) VALUES ($1 || 'c', $1, 1, 'h', '{}', 't', 1)");
     exec("INSERT INTO credit_usage (id, tenant_id, request_id, model, provider, multiplier_milli, status, created_at) VALUES ($1 || 'u', $1, 'r', 'm', 'p', 1000, 'ok', 1)");
     exec("INSERT INTO session_transcripts (id, tenant_id, session_id, seq, content, occurred_at, created_at) VALUES ($1 || 's', $1, 's', 1, '{}', 1, 1)");
