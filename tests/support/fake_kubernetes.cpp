@@ -1,12 +1,9 @@
 #include "support/fake_kubernetes.hpp"
 
+#include "support/fake_server.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -20,7 +17,6 @@
 #include <mutex>
 #include <regex>
 #include <set>
-#include <thread>
 #include <tuple>
 
 namespace winston::testing {
@@ -463,10 +459,6 @@ struct FakeKubernetes::Impl {
 
   explicit Impl(std::string token) : token_(std::move(token)) {}
 
-  net::io_context ioc_;
-  tcp::acceptor acceptor_{ioc_};
-  std::uint16_t port_ = 0;
-  std::thread thread_;
   const std::string token_;
 
   mutable std::mutex mu_;
@@ -482,11 +474,6 @@ struct FakeKubernetes::Impl {
   std::set<std::pair<std::string, std::string>> forbidden_;
   std::vector<FakeKubeRequest> requests_;
   std::set<std::string> namespaces_{"default", "winston"};
-
-  // I/O thread only.
-  bool stopping_ = false;
-  std::set<beast::tcp_stream*> streams_;
-  std::set<net::steady_timer*> timers_;
 
   static std::string key(std::string_view plural, std::string_view ns, std::string_view name) {
     return std::string(plural) + "/" + std::string(ns) + "/" + std::string(name);
@@ -823,15 +810,6 @@ struct FakeKubernetes::Impl {
 
   // ---- I/O ---------------------------------------------------------------------
 
-  /// False when the fake is stopping.
-  net::awaitable<bool> pause(std::chrono::milliseconds d) {
-    net::steady_timer timer(ioc_, d);
-    timers_.insert(&timer);
-    auto [ec] = co_await timer.async_wait(kTuple);
-    timers_.erase(&timer);
-    co_return !ec && !stopping_;
-  }
-
   net::awaitable<bool> write_chunk(beast::tcp_stream& s, const std::string& text) {
     if (text.empty()) co_return true;
     s.expires_after(kIoTimeout);
@@ -855,10 +833,10 @@ struct FakeKubernetes::Impl {
       const auto deadline = Clock::now() + w.timeout;
       while (true) {
         if (!co_await write_chunk(s, pending(w))) co_return;
-        if (Clock::now() >= deadline || !co_await pause(kWatchPoll)) break;
+        if (Clock::now() >= deadline || !co_await loop_.pause(kWatchPoll)) break;
       }
     }
-    if (stopping_) co_return;
+    if (loop_.stopping()) co_return;
     s.expires_after(kIoTimeout);
     const auto last = co_await net::async_write(s, http::make_chunk_last(), kTuple);
     (void)last;  // the client may have gone; the connection closes either way
@@ -895,10 +873,10 @@ struct FakeKubernetes::Impl {
 
   net::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream s(std::move(socket));
-    streams_.insert(&s);
+    FakeServerLoop::TrackedStream tracked(loop_, s);
     try {
       beast::flat_buffer buffer;
-      while (!stopping_) {
+      while (!loop_.stopping()) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(16 * 1024 * 1024);
         s.expires_after(std::chrono::seconds(60));
@@ -910,62 +888,22 @@ struct FakeKubernetes::Impl {
           co_await stream_watch(s, std::move(*handled.watch), req.version());
           break;
         }
-        if (!co_await respond(s, handled.reply, req.keep_alive() && !stopping_, req.version())) break;
+        if (!co_await respond(s, handled.reply, req.keep_alive() && !loop_.stopping(), req.version())) break;
       }
     } catch (const std::exception&) {
       // A bug in the fake: drop the connection rather than the process.
     }
-    streams_.erase(&s);
-    beast::error_code ignored;
-    s.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    s.socket().close(ignored);
   }
 
-  net::awaitable<void> accept_loop() {
-    while (!stopping_) {
-      auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-      if (ec) {
-        if (ec == net::error::operation_aborted || stopping_) break;
-        continue;
-      }
-      net::co_spawn(ioc_, session(std::move(socket)), net::detached);
-    }
-  }
-
-  void stop_all() {
-    stopping_ = true;
-    beast::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto* t : timers_) t->cancel();
-    for (auto* s : streams_) s->socket().close(ignored);
-  }
+  // Last: serves the state above and stops before it is destroyed.
+  FakeServerLoop loop_{"127.0.0.1", [this](tcp::socket socket) { return session(std::move(socket)); }};
 };
 
-FakeKubernetes::FakeKubernetes(std::string token) : impl_(std::make_unique<Impl>(std::move(token))) {
-  auto& impl = *impl_;
-  const tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};
-  impl.acceptor_.open(ep.protocol());
-  impl.acceptor_.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor_.bind(ep);
-  impl.acceptor_.listen(net::socket_base::max_listen_connections);
-  impl.port_ = impl.acceptor_.local_endpoint().port();
-  net::co_spawn(impl.ioc_, impl.accept_loop(), net::detached);
-  impl.thread_ = std::thread([&impl] {
-    try {
-      impl.ioc_.run();
-    } catch (const std::exception&) {
-      // Nothing sensible to do in a fixture thread; the destructor still joins.
-    }
-  });
-}
+FakeKubernetes::FakeKubernetes(std::string token) : impl_(std::make_unique<Impl>(std::move(token))) {}
 
-FakeKubernetes::~FakeKubernetes() {
-  auto& impl = *impl_;
-  net::post(impl.ioc_, [&impl] { impl.stop_all(); });
-  impl.thread_.join();
-}
+FakeKubernetes::~FakeKubernetes() = default;
 
-std::string FakeKubernetes::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port_); }
+std::string FakeKubernetes::url() const { return "http://127.0.0.1:" + std::to_string(impl_->loop_.port()); }
 
 const std::string& FakeKubernetes::token() const { return impl_->token_; }
 

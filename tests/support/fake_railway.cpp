@@ -1,12 +1,9 @@
 #include "support/fake_railway.hpp"
 
+#include "support/fake_server.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -19,7 +16,6 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <variant>
 
@@ -643,10 +639,6 @@ struct FakeRailway::Impl {
   explicit Impl(FakeRailwayConfig c) : config_(std::move(c)) {}
 
   FakeRailwayConfig config_;
-  net::io_context ioc_;
-  tcp::acceptor acceptor_{ioc_};
-  std::uint16_t port_ = 0;
-  std::thread thread_;
 
   // Shared with test threads, under mu_.
   mutable std::mutex mu_;
@@ -668,11 +660,6 @@ struct FakeRailway::Impl {
   std::vector<Deployment> deployments_;
   std::vector<FakeRailwayOperation> operations_;
   std::size_t http_requests_ = 0;
-
-  // I/O thread only.
-  bool stopping_ = false;
-  std::set<beast::tcp_stream*> streams_;
-  std::set<net::steady_timer*> timers_;
 
   // ---- state (mu_ held) ---------------------------------------------------
 
@@ -1165,15 +1152,6 @@ struct FakeRailway::Impl {
 
   // ---- the server (I/O thread) -----------------------------------------------
 
-  /// False when the fake is stopping (the timer was cancelled).
-  net::awaitable<bool> pause(std::chrono::milliseconds d) {
-    net::steady_timer timer(ioc_, d);
-    timers_.insert(&timer);
-    auto [ec] = co_await timer.async_wait(kTuple);
-    timers_.erase(&timer);
-    co_return !ec && !stopping_;
-  }
-
   std::chrono::milliseconds take_delay() {
     std::lock_guard lock(mu_);
     ++http_requests_;
@@ -1184,14 +1162,14 @@ struct FakeRailway::Impl {
 
   net::awaitable<void> session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
-    streams_.insert(&stream);
+    FakeServerLoop::TrackedStream tracked(loop_, stream);
     beast::flat_buffer buffer;
-    for (bool keep = true; keep && !stopping_;) {
+    for (bool keep = true; keep && !loop_.stopping();) {
       http::request<http::string_body> req;
       stream.expires_after(kIoTimeout);
       auto [rec, rn] = co_await http::async_read(stream, buffer, req, kTuple);
       if (rec) break;
-      if (const auto d = take_delay(); d.count() > 0 && !co_await pause(d)) break;
+      if (const auto d = take_delay(); d.count() > 0 && !co_await loop_.pause(d)) break;
       Answer a;
       try {
         a = answer(req);
@@ -1210,57 +1188,17 @@ struct FakeRailway::Impl {
       auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
       if (wec) break;
     }
-    streams_.erase(&stream);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
   }
 
-  net::awaitable<void> accept_loop() {
-    while (!stopping_) {
-      auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-      if (ec) {
-        if (ec == net::error::operation_aborted || stopping_) break;
-        continue;
-      }
-      net::co_spawn(ioc_, session(std::move(socket)), net::detached);
-    }
-  }
-
-  void stop_all() {
-    stopping_ = true;
-    beast::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto* t : timers_) t->cancel();
-    for (auto* s : streams_) s->socket().close(ignored);
-  }
+  // Last: serves the state above and stops before it is destroyed.
+  FakeServerLoop loop_{"127.0.0.1", [this](tcp::socket socket) { return session(std::move(socket)); }};
 };
 
-FakeRailway::FakeRailway(FakeRailwayConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
-  auto& impl = *impl_;
-  const tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};
-  impl.acceptor_.open(ep.protocol());
-  impl.acceptor_.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor_.bind(ep);
-  impl.acceptor_.listen(net::socket_base::max_listen_connections);
-  impl.port_ = impl.acceptor_.local_endpoint().port();
-  net::co_spawn(impl.ioc_, impl.accept_loop(), net::detached);
-  impl.thread_ = std::thread([&impl] {
-    try {
-      impl.ioc_.run();
-    } catch (const std::exception&) {
-      // Nothing sensible to do in a fixture thread; the destructor still joins.
-    }
-  });
-}
+FakeRailway::FakeRailway(FakeRailwayConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 
-FakeRailway::~FakeRailway() {
-  auto& impl = *impl_;
-  net::post(impl.ioc_, [&impl] { impl.stop_all(); });
-  impl.thread_.join();
-}
+FakeRailway::~FakeRailway() = default;
 
-std::string FakeRailway::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port_) + "/graphql/v2"; }
+std::string FakeRailway::url() const { return "http://127.0.0.1:" + std::to_string(impl_->loop_.port()) + "/graphql/v2"; }
 const FakeRailwayConfig& FakeRailway::config() const { return impl_->config_; }
 
 void FakeRailway::answer_429(int n, std::optional<int> retry_after_seconds) {

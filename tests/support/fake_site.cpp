@@ -1,13 +1,10 @@
 #include "support/fake_site.hpp"
 
+#include "support/fake_server.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -15,11 +12,8 @@
 #include <boost/beast/ssl.hpp>
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <mutex>
-#include <set>
-#include <thread>
 
 namespace winston::testing {
 namespace net = boost::asio;
@@ -32,26 +26,35 @@ namespace {
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::chrono::seconds kIoTimeout{10};
 
+/// The TLS context for an https site, nothing for a plain one.
+std::optional<net::ssl::context> server_context(const std::optional<FakeTls>& tls) {
+  if (!tls) return std::nullopt;
+  std::optional<net::ssl::context> ctx(std::in_place, net::ssl::context::tls_server);
+  ctx->use_certificate_chain(net::buffer(tls->cert_pem));
+  ctx->use_private_key(net::buffer(tls->key_pem), net::ssl::context::pem);
+  return ctx;
+}
+
+/// How the site's address appears in a URL: IPv6 in brackets.
+std::string url_host(const std::string& address) {
+  return net::ip::make_address(address).is_v6() ? "[" + address + "]" : address;
+}
+
 }  // namespace
 
 struct FakeSite::Impl {
-  net::io_context ioc_;
-  tcp::acceptor acceptor_{ioc_};
+  Impl(const std::string& address, const std::optional<FakeTls>& tls)
+      : host_(url_host(address)), tls_(server_context(tls)), loop_(address, [this](tcp::socket socket) {
+          return session(std::move(socket));
+        }) {}
+
+  const std::string host_;
   std::optional<net::ssl::context> tls_;
-  bool v6_ = false;
-  std::string host_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
 
   // Shared with test threads.
   mutable std::mutex mu_;
   std::map<std::string, FakeRoute, std::less<>> routes_;
   std::vector<FakeSiteRequest> requests_;
-
-  // I/O thread only: what stop_all() must interrupt.
-  bool stopping_ = false;
-  std::set<beast::tcp_stream*> streams_;
-  std::set<net::steady_timer*> timers_;
 
   FakeRoute route_for(std::string_view target) {
     std::lock_guard lock(mu_);
@@ -65,15 +68,6 @@ struct FakeSite::Impl {
   void record(FakeSiteRequest r) {
     std::lock_guard lock(mu_);
     requests_.push_back(std::move(r));
-  }
-
-  /// False when the site is stopping (the timer was cancelled).
-  net::awaitable<bool> pause(std::chrono::milliseconds d) {
-    net::steady_timer timer(ioc_, d);
-    timers_.insert(&timer);
-    auto [ec] = co_await timer.async_wait(kTuple);
-    timers_.erase(&timer);
-    co_return !ec && !stopping_;
   }
 
   static http::response<http::empty_body> header_for(const FakeRoute& r) {
@@ -97,7 +91,7 @@ struct FakeSite::Impl {
   net::awaitable<void> write_chunks(Stream& s, const FakeRoute& r) {
     const std::size_t size = r.chunk_size == 0 ? std::max<std::size_t>(r.body.size(), 1) : r.chunk_size;
     for (std::size_t pos = 0; pos < r.body.size(); pos += size) {
-      if (pos > 0 && r.chunk_delay.count() > 0 && !co_await pause(r.chunk_delay)) co_return;
+      if (pos > 0 && r.chunk_delay.count() > 0 && !co_await loop_.pause(r.chunk_delay)) co_return;
       const net::const_buffer piece(r.body.data() + pos, std::min(size, r.body.size() - pos));
       auto chunk = http::make_chunk(piece);
       beast::get_lowest_layer(s).expires_after(kIoTimeout);
@@ -119,7 +113,7 @@ struct FakeSite::Impl {
     const std::string target(req.target());
     record({target, std::string(req[http::field::host]), std::string(req[http::field::user_agent]), sni});
     const FakeRoute r = route_for(target);
-    if (r.delay.count() > 0 && !co_await pause(r.delay)) co_return;
+    if (r.delay.count() > 0 && !co_await loop_.pause(r.delay)) co_return;
     auto res = header_for(r);
     http::response_serializer<http::empty_body> sr{res};
     beast::get_lowest_layer(s).expires_after(kIoTimeout);
@@ -133,32 +127,17 @@ struct FakeSite::Impl {
     }
   }
 
-  /// Registers a connection so stop_all() can close it.
-  struct Tracked {
-    Impl& self;
-    beast::tcp_stream& stream;
-    Tracked(Impl& i, beast::tcp_stream& s) : self(i), stream(s) { self.streams_.insert(&stream); }
-    ~Tracked() {
-      self.streams_.erase(&stream);
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      stream.socket().close(ignored);
-    }
-    Tracked(const Tracked&) = delete;
-    Tracked& operator=(const Tracked&) = delete;
-  };
-
   net::awaitable<void> session(tcp::socket socket) {
     try {
       if (!tls_) {
         beast::tcp_stream s(std::move(socket));
-        Tracked tracked(*this, s);
+        FakeServerLoop::TrackedStream tracked(loop_, s);
         const std::string no_sni;
         co_await serve(s, no_sni);
         co_return;
       }
       beast::ssl_stream<beast::tcp_stream> s(std::move(socket), *tls_);
-      Tracked tracked(*this, beast::get_lowest_layer(s));
+      FakeServerLoop::TrackedStream tracked(loop_, beast::get_lowest_layer(s));
       beast::get_lowest_layer(s).expires_after(kIoTimeout);
       auto [ec] = co_await s.async_handshake(net::ssl::stream_base::server, kTuple);
       if (ec) co_return;  // the client refused our certificate, as some tests intend
@@ -170,62 +149,18 @@ struct FakeSite::Impl {
     }
   }
 
-  net::awaitable<void> accept_loop() {
-    while (!stopping_) {
-      auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-      if (ec) {
-        if (ec == net::error::operation_aborted || stopping_) break;
-        continue;
-      }
-      net::co_spawn(ioc_, session(std::move(socket)), net::detached);
-    }
-  }
-
-  void stop_all() {
-    stopping_ = true;
-    beast::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto* t : timers_) t->cancel();
-    for (auto* s : streams_) s->socket().close(ignored);
-  }
+  // Last: serves the state above and stops before it is destroyed.
+  FakeServerLoop loop_;
 };
 
-FakeSite::FakeSite(std::string address, std::optional<FakeTls> tls) : impl_(std::make_unique<Impl>()) {
-  auto& impl = *impl_;
-  const auto ip = net::ip::make_address(address);
-  impl.v6_ = ip.is_v6();
-  impl.host_ = impl.v6_ ? "[" + address + "]" : address;
-  if (tls) {
-    impl.tls_.emplace(net::ssl::context::tls_server);
-    impl.tls_->use_certificate_chain(net::buffer(tls->cert_pem));
-    impl.tls_->use_private_key(net::buffer(tls->key_pem), net::ssl::context::pem);
-  }
-  const tcp::endpoint ep{ip, 0};
-  impl.acceptor_.open(ep.protocol());
-  impl.acceptor_.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor_.bind(ep);
-  impl.acceptor_.listen(net::socket_base::max_listen_connections);
-  impl.port_ = impl.acceptor_.local_endpoint().port();
-  net::co_spawn(impl.ioc_, impl.accept_loop(), net::detached);
-  impl.thread_ = std::thread([&impl] {
-    try {
-      impl.ioc_.run();
-    } catch (const std::exception&) {
-      // Nothing sensible to do in a fixture thread; the destructor still joins.
-    }
-  });
-}
+FakeSite::FakeSite(std::string address, std::optional<FakeTls> tls) : impl_(std::make_unique<Impl>(address, tls)) {}
 
-FakeSite::~FakeSite() {
-  auto& impl = *impl_;
-  net::post(impl.ioc_, [&impl] { impl.stop_all(); });
-  impl.thread_.join();
-}
+FakeSite::~FakeSite() = default;
 
-std::uint16_t FakeSite::port() const { return impl_->port_; }
+std::uint16_t FakeSite::port() const { return impl_->loop_.port(); }
 
 std::string FakeSite::origin() const {
-  return std::string(impl_->tls_ ? "https://" : "http://") + impl_->host_ + ":" + std::to_string(impl_->port_);
+  return std::string(impl_->tls_ ? "https://" : "http://") + impl_->host_ + ":" + std::to_string(impl_->loop_.port());
 }
 
 void FakeSite::route(std::string target, FakeRoute route) {

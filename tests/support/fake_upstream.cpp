@@ -1,12 +1,10 @@
 #include "support/fake_upstream.hpp"
 
+#include "support/fake_server.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -19,13 +17,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-#include <set>
 #include <stdexcept>
-#include <thread>
 
 namespace winston::testing {
 namespace net = boost::asio;
@@ -199,21 +194,6 @@ struct FakeUpstream::Impl {
   std::atomic<std::size_t> open_{0};
   std::atomic<std::size_t> cancelled_{0};
   std::atomic<std::uint64_t> next_id_{0};
-  std::uint16_t port_ = 0;
-
-  // I/O thread only.
-  bool stopping_ = false;
-  std::set<Conn*> conns_;
-
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-
-  // Destroyed before the state above: frames destroyed with the io_context
-  // (only after a forced stop) still touch conns_ and open_.
-  net::io_context ioc_{1};
-  tcp::acceptor acceptor_{ioc_};
-  std::thread thread_;
 
   std::string new_id(std::string_view prefix) {
     std::array<char, 32> buf{};
@@ -507,17 +487,17 @@ struct FakeUpstream::Impl {
   /// the fake is stopping) meanwhile.
   net::awaitable<bool> pause(Conn& c, std::chrono::milliseconds d) {
     using namespace net::experimental::awaitable_operators;
-    if (d.count() <= 0) co_return !stopping_;
+    if (d.count() <= 0) co_return !loop_.stopping();
     const auto deadline = std::chrono::steady_clock::now() + d;
     bool watch = true;
-    while (!stopping_) {
+    while (!loop_.stopping()) {
       c.timer.expires_at(deadline);
       if (!watch) {
         co_await c.timer.async_wait(kTuple);
-        co_return !stopping_;
+        co_return !loop_.stopping();
       }
       auto which = co_await (c.timer.async_wait(kTuple) || c.stream.socket().async_wait(tcp::socket::wait_read, kTuple));
-      if (which.index() == 0) co_return !stopping_;
+      if (which.index() == 0) co_return !loop_.stopping();
       boost::system::error_code ec;
       const auto available = c.stream.socket().available(ec);
       if (ec || available == 0) co_return false;  // readable with nothing to read: EOF or reset
@@ -537,7 +517,7 @@ struct FakeUpstream::Impl {
   /// Writes one reply; true if the connection may serve another request.
   net::awaitable<bool> respond(Conn& c, Reply& r, bool keep_alive, unsigned version) {
     if (!co_await pause(c, r.first_byte_delay)) {
-      if (r.stream && !stopping_) ++cancelled_;
+      if (r.stream && !loop_.stopping()) ++cancelled_;
       co_return false;
     }
     if (!r.stream) {
@@ -565,7 +545,7 @@ struct FakeUpstream::Impl {
     c.stream.expires_after(kWriteTimeout);
     auto [hec, hn] = co_await http::async_write_header(c.stream, sr, kTuple);
     auto gone = [&] {
-      if (!stopping_) ++cancelled_;
+      if (!loop_.stopping()) ++cancelled_;
       return false;
     };
     if (hec) co_return gone();
@@ -597,7 +577,7 @@ struct FakeUpstream::Impl {
     c.stream.expires_after(std::chrono::seconds(2));
     std::array<char, 16384> sink{};
     std::size_t drained = 0;
-    while (drained < 2 * kBodyLimit && !stopping_) {
+    while (drained < 2 * kBodyLimit && !loop_.stopping()) {
       auto [rec, n] = co_await c.stream.async_read_some(net::buffer(sink), kTuple);
       if (rec) break;
       drained += n;
@@ -605,21 +585,20 @@ struct FakeUpstream::Impl {
   }
 
   net::awaitable<void> session(tcp::socket socket) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // small SSE writes go out at once
     Conn conn(std::move(socket));
     ++open_;
-    conns_.insert(&conn);
     struct Exit {
-      Impl& self;
-      Conn& c;
-      ~Exit() {
-        self.conns_.erase(&c);
-        --self.open_;
-      }
-    } exit_guard{*this, conn};
+      std::atomic<std::size_t>& open;
+      ~Exit() { --open; }
+    } exit_guard{open_};
+    FakeServerLoop::TrackedStream tracked_stream(loop_, conn.stream);
+    FakeServerLoop::TrackedTimer tracked_timer(loop_, conn.timer);
 
     try {
       beast::flat_buffer buffer;
-      while (!stopping_) {
+      while (!loop_.stopping()) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(kBodyLimit);
         parser.header_limit(kHeaderLimit);
@@ -637,75 +616,25 @@ struct FakeUpstream::Impl {
         const Request& req = parser.get();
         record(req);
         Reply reply = build(req);
-        const bool keep_alive = req.keep_alive() && !stopping_;
+        const bool keep_alive = req.keep_alive() && !loop_.stopping();
         if (!co_await respond(conn, reply, keep_alive, req.version())) break;
       }
     } catch (const std::exception&) {
       // A bug in the fake: drop the connection rather than the process.
     }
-    boost::system::error_code ignored;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    conn.stream.socket().close(ignored);
   }
 
-  net::awaitable<void> accept_loop() {
-    while (!stopping_) {
-      auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
-      if (ec) {
-        if (ec == net::error::operation_aborted || stopping_) break;
-        continue;
-      }
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);  // small SSE writes go out at once
-      net::co_spawn(ioc_, session(std::move(socket)), net::detached);
-    }
-  }
-
-  void stop_all() {
-    stopping_ = true;
-    boost::system::error_code ec;
-    acceptor_.close(ec);
-    for (Conn* c : conns_) {
-      c->timer.cancel();
-      c->stream.close();
-    }
-  }
+  // Last: serves the state above and stops before it is destroyed.
+  FakeServerLoop loop_{"127.0.0.1", [this](tcp::socket socket) { return session(std::move(socket)); }};
 };
 
-FakeUpstream::FakeUpstream(FakeFlavor flavor) : impl_(std::make_unique<Impl>(flavor)) {
-  auto& impl = *impl_;
-  const tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};
-  impl.acceptor_.open(ep.protocol());
-  impl.acceptor_.set_option(net::socket_base::reuse_address(true));
-  impl.acceptor_.bind(ep);
-  impl.acceptor_.listen(net::socket_base::max_listen_connections);
-  impl.port_ = impl.acceptor_.local_endpoint().port();
-  net::co_spawn(impl.ioc_, impl.accept_loop(), net::detached);
-  impl.thread_ = std::thread([&impl] {
-    try {
-      impl.ioc_.run();
-    } catch (const std::exception&) {
-      // Nothing sensible to do in a test fixture thread; the destructor still joins.
-    }
-    std::lock_guard lock(impl.done_mu_);
-    impl.done_ = true;
-    impl.done_cv_.notify_all();
-  });
-}
+FakeUpstream::FakeUpstream(FakeFlavor flavor) : impl_(std::make_unique<Impl>(flavor)) {}
 
-FakeUpstream::~FakeUpstream() {
-  auto& impl = *impl_;
-  net::post(impl.ioc_, [&impl] { impl.stop_all(); });
-  {
-    std::unique_lock lock(impl.done_mu_);
-    if (!impl.done_cv_.wait_for(lock, std::chrono::seconds(5), [&impl] { return impl.done_; })) impl.ioc_.stop();
-  }
-  impl.thread_.join();
-}
+FakeUpstream::~FakeUpstream() = default;
 
-std::uint16_t FakeUpstream::port() const { return impl_->port_; }
+std::uint16_t FakeUpstream::port() const { return impl_->loop_.port(); }
 
-std::string FakeUpstream::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port_); }
+std::string FakeUpstream::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->loop_.port()); }
 
 void FakeUpstream::set_behavior(FakeBehavior b) {
   std::lock_guard lock(impl_->mu_);
