@@ -71,6 +71,42 @@ TEST_F(CliTest, TenantLifecycleFromTheCommandLine) {
   EXPECT_NE(gone.err.find("no tenant"), std::string::npos) << gone.err;
 }
 
+TEST_F(CliTest, ProvisioningFromTheCommandLineRecordsTheWishForTheServer) {
+  auto bare = winston({"tenant", "create", "--name", "Plain", "--email", "p@example.com", "--website",
+                       "https://p.example.com", "--backend", "local"});
+  EXPECT_EQ(bare.exit_code, 2) << "--backend needs --provision";
+  auto unknown = winston({"tenant", "create", "--name", "Odd", "--email", "o@example.com", "--website",
+                          "https://o.example.com", "--provision", "--backend", "railway"});
+  EXPECT_EQ(unknown.exit_code, 2) << "railway is not configured";
+  EXPECT_NE(unknown.err.find("backend"), std::string::npos) << unknown.err;
+
+  auto created = winston({"tenant", "create", "--name", "Kush Co", "--email", "k@example.com", "--website",
+                          "https://k.example.com", "--provision"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto t = json::parse(created.out).as_object();
+  EXPECT_EQ(t.at("instance").at("backend"), "local");
+  EXPECT_EQ(t.at("instance").at("actual_state"), "pending");
+  EXPECT_EQ(t.at("instance").at("step"), "queued");
+
+  auto shown = winston({"instance", "show", "kush-co"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(json::parse(shown.out).at("desired_state"), "running");
+  auto stopped = winston({"instance", "stop", "kush-co"});
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_EQ(json::parse(stopped.out).at("desired_state"), "stopped");
+  auto events = winston({"instance", "events", "kush-co"});
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  EXPECT_NE(events.out.find("asked for stopped"), std::string::npos) << events.out;
+  auto listed = winston({"instance", "list", "--state", "pending"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json::parse(listed.out).at("total").as_int64(), 1);
+  EXPECT_EQ(winston({"instance", "show", "nobody"}).exit_code, 4);
+  // Nothing was ever started, so the tenant goes at once.
+  auto deleted = winston({"tenant", "delete", "kush-co"});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_NE(deleted.out.find("\"deleted\""), std::string::npos) << deleted.out;
+}
+
 TEST_F(CliTest, InvalidInputIsExplainedWithANonZeroExit) {
   auto bad_email = winston({"tenant", "create", "--name", "X", "--email", "nope", "--website", "https://x.com"});
   EXPECT_EQ(bad_email.exit_code, 2);
@@ -84,7 +120,7 @@ TEST_F(CliTest, InvalidInputIsExplainedWithANonZeroExit) {
   EXPECT_NE(no_command.exit_code, 0);
   auto help = winston({"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* word : {"serve", "migrate", "tenant"}) EXPECT_NE(help.out.find(word), std::string::npos) << word;
+  for (const char* word : {"serve", "migrate", "tenant", "worker", "instance"}) EXPECT_NE(help.out.find(word), std::string::npos) << word;
 }
 
 TEST_F(CliTest, BadDatabaseUrlIsAClearErrorWithoutTheSecret) {
