@@ -217,7 +217,8 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   api::register_connector_cell_routes(proxy_router_, *connectors_, *keys_);
   // Remote cells fetch their config snapshot at start with their own key.
   api::register_cell_config_route(proxy_router_, *configs_, *keys_);
-  if (role_ != Role::kCli) build_proxy();
+  // The proxy's upstream client and listener: not for the CLI nor a reconciler-only worker.
+  if (role_ != Role::kCli && role_ != Role::kWorker) build_proxy();
 }
 
 // The provisioners of the configured backends and the reconciler over them (roles all and worker).
@@ -341,15 +342,17 @@ void Runtime::stop(std::chrono::milliseconds grace) {
   stopped_ = true;
   // First: no new cell work, and local gateways are stopped while the proxy still answers.
   if (reconciler_) reconciler_->stop();
+  const auto open_connections = [this] {
+    return api_server_->open_connections() + (proxy_server_ ? proxy_server_->open_connections() : 0);
+  };
   if (io_thread_.joinable()) {
     api_server_->shutdown();
-    proxy_server_->shutdown();
+    if (proxy_server_) proxy_server_->shutdown();
     net::post(ioc_, [this] {
       if (sweep_timer_) sweep_timer_->cancel();
     });
     const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (api_server_->open_connections() + proxy_server_->open_connections() > 0 &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ioc_.stop();
@@ -357,7 +360,7 @@ void Runtime::stop(std::chrono::milliseconds grace) {
   }
   handler_pool_.join();
   if (role_ == Role::kCli) return;
-  log::info("server.stopped", {{"open_connections", api_server_->open_connections() + proxy_server_->open_connections()}});
+  log::info("server.stopped", {{"open_connections", open_connections()}});
 }
 
 void Runtime::wait_for_signal() {

@@ -107,6 +107,16 @@ TEST_F(CliTest, ProvisioningFromTheCommandLineRecordsTheWishForTheServer) {
   EXPECT_NE(deleted.out.find("\"deleted\""), std::string::npos) << deleted.out;
 }
 
+TEST_F(CliTest, WorkerRunsOnlyTheReconcilerAndStopsOnSigterm) {
+  testing::Background worker({WINSTON_BINARY, "worker"}, env_);
+  const auto log = worker.wait_for_stderr("cells.reconciler_started", 60'000);
+  ASSERT_FALSE(log.empty()) << worker.stderr_text();
+  EXPECT_EQ(log.find("http.listening"), std::string::npos) << "a worker listens on nothing";
+  EXPECT_EQ(log.find("proxy.provider_unconfigured"), std::string::npos) << "and has no proxy";
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(15'000), 0) << worker.stderr_text();
+}
+
 TEST_F(CliTest, InvalidInputIsExplainedWithANonZeroExit) {
   auto bad_email = winston({"tenant", "create", "--name", "X", "--email", "nope", "--website", "https://x.com"});
   EXPECT_EQ(bad_email.exit_code, 2);
