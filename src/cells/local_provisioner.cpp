@@ -139,7 +139,7 @@ void stop_all(std::vector<Victim>& victims, std::chrono::milliseconds grace) {
   while (!all_gone() && SteadyClock::now() < deadline) std::this_thread::sleep_for(kPoll);
   for (auto& v : victims) {
     if (gone(v)) continue;
-    log::warn("cell_gateway_kill", {{"pid", v.pid}, {"grace_ms", grace.count()}});
+    log::warn("cells.gateway_kill", {{"pid", v.pid}, {"grace_ms", grace.count()}});
     const auto tree = descendants(v.pid);  // before the leader dies and they are reparented
     kill(-v.pid, SIGKILL);
     for (const pid_t p : tree) kill(p, SIGKILL);
@@ -449,7 +449,7 @@ class LocalProvisioner::Spawner {
 
 LocalProvisioner::LocalProvisioner(LocalOptions options)
     : options_(std::move(options)), spawner_(std::make_unique<Spawner>()) {
-  if (!make_private_dir(options_.root).ok()) log::warn("cell_root_unavailable", {{"root", options_.root.string()}});
+  if (!make_private_dir(options_.root).ok()) log::warn("cells.root_unavailable", {{"root", options_.root.string()}});
 }
 
 LocalProvisioner::~LocalProvisioner() { shutdown(); }
@@ -534,7 +534,7 @@ Result<Observation> LocalProvisioner::start(const CellSpec& spec, const fs::path
   }
   const std::string pid_line = std::to_string(child.pid) + " " + std::to_string(child.start_time) + " " +
                                std::to_string(child.pid) + "\n";
-  if (auto s = atomic_write(dir / kPidFile, pid_line); !s.ok()) log::warn("cell_pid_file", {{"error", s.error().message}});
+  if (auto s = atomic_write(dir / kPidFile, pid_line); !s.ok()) log::warn("cells.pid_file_failed", {{"error", s.error().message}});
   const auto epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch()).count();
   ids["port"] = static_cast<std::int64_t>(port);
@@ -542,7 +542,7 @@ Result<Observation> LocalProvisioner::start(const CellSpec& spec, const fs::path
   ids["pid_start"] = child.start_time;
   ids["deployed_version"] = spec.snapshot_version;
   ids["started_at"] = epoch_ms;
-  log::info("cell_gateway_started", {{"tenant_id", spec.tenant_id}, {"pid", child.pid}, {"port", port},
+  log::info("cells.gateway_started", {{"tenant_id", spec.tenant_id}, {"pid", child.pid}, {"port", port},
                                      {"version", spec.snapshot_version}});
   recorder.note("start", "gateway v" + std::to_string(spec.snapshot_version) + " starting on 127.0.0.1:" +
                              std::to_string(port) + " (pid " + std::to_string(child.pid) + ")");
@@ -589,7 +589,7 @@ Result<Observation> LocalProvisioner::exited(const CellSpec& spec, const Child& 
   const std::string tail = log_tail(child.dir / "logs/gateway.log", spec);
   const std::string message = "gateway v" + std::to_string(child.version) + " (pid " + std::to_string(child.pid) +
                               ") " + describe_status(status);
-  log::warn("cell_gateway_exited", {{"tenant_id", spec.tenant_id}, {"pid", child.pid}, {"status", describe_status(status)}});
+  log::warn("cells.gateway_exited", {{"tenant_id", spec.tenant_id}, {"pid", child.pid}, {"status", describe_status(status)}});
   recorder.note("exited", message + "; log: " + tail);
   for (const char* key : {"pid", "pid_start", "started_at"}) ids.erase(key);
   WINSTON_TRY(recorder.save(ids));
@@ -651,7 +651,7 @@ Status LocalProvisioner::recover() {
     if (!entry.is_directory(ec) || entry.is_symlink(ec) || !fs::exists(entry.path() / kPidFile, ec)) continue;
     pid_files.push_back(entry.path() / kPidFile);
     if (auto v = leftover(entry.path())) {
-      log::warn("cell_leftover_gateway", {{"dir", entry.path().string()}, {"pid", v->pid}});
+      log::warn("cells.leftover_gateway", {{"dir", entry.path().string()}, {"pid", v->pid}});
       victims.push_back(*v);
     }
   }
