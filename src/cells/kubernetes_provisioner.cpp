@@ -42,19 +42,6 @@ constexpr Kind kDeployment{"Deployment", "apps/v1", "/apis/apps/v1", "deployment
 
 // ---- small helpers ----------------------------------------------------------
 
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    std::uint32_t v = 0;
-    for (std::size_t j = 0; j < 3; ++j) v = (v << 8U) | (j < n ? static_cast<unsigned char>(in[i + j]) : 0U);
-    for (std::size_t j = 0; j < 4; ++j) out += j <= n ? kAlphabet[(v >> (18 - 6 * j)) & 0x3FU] : '=';
-  }
-  return out;
-}
-
 /// A label value: at most 63 of [A-Za-z0-9-_.], starting and ending alphanumeric.
 std::string label_value(std::string_view s) {
   std::string out;

@@ -18,6 +18,9 @@ std::string random_hex(std::size_t bytes);
 /// Lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 
+/// Standard base64 (RFC 4648, padded), e.g. for a Kubernetes Secret's data.
+std::string base64(std::string_view data);
+
 /// Constant-time equality for secrets.
 bool secure_equals(std::string_view a, std::string_view b);
 

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/ids.hpp"
 #include "proxy/blocking_client.hpp"
 #include "support/fake_kubernetes.hpp"
 #include "support/fake_site.hpp"
@@ -31,18 +32,6 @@ constexpr std::string_view kGatewayToken = "gw-token-SECRET-4821";
 constexpr std::string_view kApiKey = "wk-key-SECRET-9373";
 
 bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
-
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    std::uint32_t v = 0;
-    for (std::size_t j = 0; j < 3; ++j) v = (v << 8U) | (j < n ? static_cast<unsigned char>(in[i + j]) : 0U);
-    for (std::size_t j = 0; j < 4; ++j) out += j <= n ? kAlphabet[(v >> (18 - 6 * j)) & 0x3FU] : '=';
-  }
-  return out;
-}
 
 class TestRecorder final : public Recorder {
  public:

@@ -1,5 +1,6 @@
 #include "support/fake_kubernetes.hpp"
 
+#include "core/ids.hpp"
 #include "support/fake_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -385,18 +386,6 @@ std::vector<Cause> validate(const KindInfo& k, const json::object& o) {
   return v.causes;
 }
 
-std::string b64encode(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
-    std::uint32_t v = 0;
-    for (std::size_t j = 0; j < 3; ++j) v = (v << 8U) | (j < n ? static_cast<unsigned char>(in[i + j]) : 0U);
-    for (std::size_t j = 0; j < 4; ++j) out += j <= n ? kAlphabet[(v >> (18 - 6 * j)) & 0x3FU] : '=';
-  }
-  return out;
-}
-
 json::object strip_server_fields(json::object o) {
   o.erase("status");
   if (auto* meta = o.if_contains("metadata"); meta != nullptr && meta->is_object()) {
@@ -738,7 +727,7 @@ struct FakeKubernetes::Impl {
     const auto* sd = secret.if_contains("stringData");
     if (sd == nullptr || !sd->is_object()) return;
     auto& data = secret["data"].is_object() ? secret["data"].as_object() : secret["data"].emplace_object();
-    for (const auto& [key, value] : sd->as_object()) data[key] = b64encode(value.is_string() ? value.as_string() : "");
+    for (const auto& [key, value] : sd->as_object()) data[key] = base64(value.is_string() ? value.as_string() : "");
     secret.erase("stringData");
   }
 
