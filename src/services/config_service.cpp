@@ -228,6 +228,31 @@ Result<std::string> ConfigService::ensure_secret(const Tenant& t, std::string_vi
   return secrets_.open(*sealed, context);
 }
 
+Result<std::string> ConfigService::reissue_if_revoked(const Actor& actor, const Tenant& t, std::string current) {
+  auto who = keys_.authenticate(current);
+  if (who.ok() || who.error().code != ErrorCode::kUnauthenticated) return current;
+  // Issued before the transaction: SQLite's write lock is held from BEGIN on.
+  WINSTON_TRY_ASSIGN(const auto fresh, keys_.create(actor, t.id, "cell"));
+  const std::string context = secret_context(t.id, kCellApiKey);
+  const auto swap_in = [&]() -> Result<std::string> {
+    const auto now = clock_.now_ms();
+    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+    WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+    WINSTON_TRY(storage::tenants::lock(*conn, t.id));  // one re-issue at a time
+    WINSTON_TRY_ASSIGN(const auto sealed, storage::secrets::get(*conn, t.id, kCellApiKey));
+    if (!sealed) return Error::internal("the cell key vanished while being re-issued");
+    WINSTON_TRY_ASSIGN(std::string stored, secrets_.open(*sealed, context));
+    if (stored != current) return stored;  // a concurrent caller re-issued it already
+    WINSTON_TRY(storage::secrets::replace(*conn, t.id, kCellApiKey, secrets_.seal(fresh.secret, context), now));
+    WINSTON_TRY(audit(*conn, actor, t, "cell.key_reissued", "key:" + fresh.meta.id, {{"reason", "revoked"}}, now));
+    WINSTON_TRY(tx.commit());
+    return fresh.secret;
+  };
+  WINSTON_TRY_ASSIGN(std::string key, swap_in());
+  if (key != fresh.secret) WINSTON_TRY(keys_.revoke(actor, t.id, fresh.meta.id));  // ours went unused
+  return key;
+}
+
 Result<CellSecrets> ConfigService::cell_secrets(const Actor& actor, std::string_view tenant) {
   const auto load = [&]() -> Result<Tenant> {
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
@@ -246,6 +271,9 @@ Result<CellSecrets> ConfigService::cell_secrets(const Actor& actor, std::string_
   WINSTON_TRY_ASSIGN(out.api_key, ensure_secret(t, kCellApiKey, new_key));
   if (issued && issued->secret != out.api_key) {
     WINSTON_TRY(keys_.revoke(actor, t.id, issued->meta.id));  // a concurrent caller's key was stored; ours is unused
+  }
+  if (!issued) {
+    WINSTON_TRY_ASSIGN(out.api_key, reissue_if_revoked(actor, t, std::move(out.api_key)));
   }
   return out;
 }

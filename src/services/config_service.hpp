@@ -72,7 +72,9 @@ class ConfigService {
   Result<std::vector<SkillState>> set_skill(const Actor& actor, std::string_view tenant, std::string_view skill,
                                             bool enabled);
 
-  /// The cell's gateway token and proxy key, created on first use.
+  /// The cell's gateway token and proxy key, created on first use. A cell key
+  /// an operator revoked is replaced by a new one (audited as cell.key_reissued),
+  /// which the cell gets at its next start or deploy.
   Result<CellSecrets> cell_secrets(const Actor& actor, std::string_view tenant);
 
   /// The system tenant's own proxy key, for Winston's internal LLM calls (the website analyzer).
@@ -85,6 +87,7 @@ class ConfigService {
   Result<GenerateOutcome> store(const Actor& actor, const Tenant& t, agent::ConfigFiles files, std::string_view action,
                                 std::string reason, boost::json::object details);
   Result<std::vector<SkillState>> skill_states(storage::Connection& c, const Tenant& t);
+  Result<std::string> reissue_if_revoked(const Actor& actor, const Tenant& t, std::string current);
   Result<std::string> ensure_secret(const Tenant& t, std::string_view name,
                                     const std::function<Result<std::string>()>& make);
 

@@ -76,6 +76,14 @@ Result<bool> insert_if_absent(Connection& c, std::string_view id, std::string_vi
   return !rows.empty();
 }
 
+Status replace(Connection& c, std::string_view tenant_id, std::string_view name, std::string_view sealed, EpochMs now) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("UPDATE tenant_secrets SET value_enc = $3, updated_at = $4 "
+                                        "WHERE tenant_id = $1 AND name = $2 RETURNING id",
+                                        {std::string(tenant_id), std::string(name), std::string(sealed), now}));
+  if (rows.empty()) return Error::not_found("no such tenant secret");
+  return {};
+}
+
 }  // namespace winston::storage::secrets
 
 namespace winston::storage::skills {

@@ -41,6 +41,9 @@ Result<std::optional<std::string>> get(Connection& c, std::string_view tenant_id
 Result<bool> insert_if_absent(Connection& c, std::string_view id, std::string_view tenant_id, std::string_view name,
                               std::string_view sealed, EpochMs now);
 
+/// Overwrites the sealed value of an existing secret (the caller holds the transaction and the tenant lock).
+Status replace(Connection& c, std::string_view tenant_id, std::string_view name, std::string_view sealed, EpochMs now);
+
 }  // namespace winston::storage::secrets
 
 namespace winston::storage::skills {

@@ -72,6 +72,26 @@ TEST_F(CellConfigTest, ACellReadsOnlyItsOwnTenantsSnapshots) {
   EXPECT_EQ(tdb_.count("audit_log", "action = 'config.view' AND actor = 'cell'"), 2) << "every read is audited";
 }
 
+TEST_F(CellConfigTest, ARevokedCellKeyIsReissued) {
+  const std::string old_key = key("alpha");
+  auto c = server_->client();
+  const auto keys = c.get("/v1/tenants/alpha/keys").json();
+  std::string key_id;
+  for (const auto& k : keys.at("data").as_array()) {
+    if (old_key.starts_with(std::string(k.at("prefix").as_string()))) key_id = std::string(k.at("id").as_string());
+  }
+  ASSERT_FALSE(key_id.empty());
+  ASSERT_EQ(c.del("/v1/tenants/alpha/keys/" + key_id).status, 204U);
+  EXPECT_EQ(cell(old_key).get("/v1/cell/config/1").status, 401U);
+
+  const std::string new_key = key("alpha");
+  EXPECT_NE(new_key, old_key);
+  EXPECT_EQ(cell(new_key).get("/v1/cell/config/1").status, 200U) << "the cell works again with its new key";
+  EXPECT_EQ(key("alpha"), new_key) << "re-issued once, then kept";
+  EXPECT_EQ(tdb_.count("audit_log", "action = 'cell.key_reissued'"), 1);
+  EXPECT_EQ(tdb_.count("api_keys", "revoked_at IS NULL AND name = 'cell' AND tenant_id = (SELECT id FROM tenants WHERE slug = 'alpha')"), 1);
+}
+
 TEST_F(CellConfigTest, TheBootstrapScriptWritesTheSnapshotAndStartsTheGateway) {
   WINSTON_REQUIRE_OPENCLAW(deps);
   const fs::path dir = fs::temp_directory_path() / ("winston-boot-" + random_hex(6));
