@@ -83,13 +83,19 @@ Result<services::TenantFilter> read_filter(const RequestContext& ctx) {
 
 services::Actor actor_of(const RequestContext& ctx) { return {"admin", ctx.request_id}; }
 
-http::Handler admin(const AdminAuth& auth, std::function<Result<Response>(RequestContext&)> fn) {
-  return [&auth, fn = std::move(fn)](RequestContext& ctx) -> Response {
-    if (auto s = auth.check(ctx.request); !s.ok()) return http::error_response(ctx, s.error());
+http::Handler answer(std::function<Result<Response>(RequestContext&)> fn) {
+  return [fn = std::move(fn)](RequestContext& ctx) -> Response {
     auto r = fn(ctx);
     if (!r.ok()) return http::error_response(ctx, r.error());
     return std::move(r).value();
   };
+}
+
+http::Handler admin(const AdminAuth& auth, std::function<Result<Response>(RequestContext&)> fn) {
+  return answer([&auth, fn = std::move(fn)](RequestContext& ctx) -> Result<Response> {
+    WINSTON_TRY(auth.check(ctx.request));
+    return fn(ctx);
+  });
 }
 
 Response no_content(const RequestContext& ctx) {

@@ -26,7 +26,9 @@ class AdminAuth {
 
 /// The admin actor of a request, for audit rows.
 services::Actor actor_of(const http::RequestContext& ctx);
-/// Wraps a handler returning Result<Response> with the admin token check and error mapping.
+/// Wraps a handler returning Result<Response> with the error mapping (routes that authenticate themselves).
+http::Handler answer(std::function<Result<http::Response>(http::RequestContext&)> fn);
+/// The same behind the admin token check.
 http::Handler admin(const AdminAuth& auth, std::function<Result<http::Response>(http::RequestContext&)> fn);
 http::Response no_content(const http::RequestContext& ctx);
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/json_input.hpp"
+#include "api/views.hpp"
 #include "proxy/proxy_handler.hpp"
 
 namespace winston::api {
@@ -17,19 +18,6 @@ using http::RequestContext;
 using http::Response;
 
 namespace {
-
-using Body = std::function<Result<Response>(RequestContext&)>;
-
-http::Handler answer(Body fn) {
-  return [fn = std::move(fn)](RequestContext& ctx) -> Response {
-    auto r = fn(ctx);
-    if (!r.ok()) return http::error_response(ctx, r.error());
-    return std::move(r).value();
-  };
-}
-
-json::value opt(const std::optional<EpochMs>& v) { return v ? json::value(*v) : json::value(nullptr); }
-json::value opt(const std::optional<std::string>& v) { return v ? json::value(*v) : json::value(nullptr); }
 
 /// "2026-03-01T17:05:00Z": easier for an agent to read than epoch milliseconds.
 json::value iso_utc(const std::optional<EpochMs>& ms) {
@@ -53,11 +41,11 @@ json::value connector_json(const services::Connector& c) {
           {"settings", c.settings},
           {"has_credentials", c.has_credentials},
           {"accepts_uploads", c.accepts_uploads},
-          {"inventory", {{"items", c.stats.inventory_items}, {"updated_at", opt(c.stats.inventory_updated_at)}}},
+          {"inventory", {{"items", c.stats.inventory_items}, {"updated_at", nullable(c.stats.inventory_updated_at)}}},
           {"sales",
            {{"lines", c.stats.sales_lines},
-            {"first_date", opt(c.stats.first_sale_date)},
-            {"last_date", opt(c.stats.last_sale_date)}}},
+            {"first_date", nullable(c.stats.first_sale_date)},
+            {"last_date", nullable(c.stats.last_sale_date)}}},
           {"created_at", c.created_at},
           {"updated_at", c.updated_at}};
 }
@@ -153,7 +141,7 @@ json::value sales_json(const services::SalesSummary& s) {
           {"days", std::move(days)},
           {"top_products", std::move(products)},
           {"categories", std::move(categories)},
-          {"data_range", {{"first_sale_date", opt(s.first_sale_date)}, {"last_sale_date", opt(s.last_sale_date)}}}};
+          {"data_range", {{"first_sale_date", nullable(s.first_sale_date)}, {"last_sale_date", nullable(s.last_sale_date)}}}};
 }
 
 Result<bool> bool_param(const std::optional<std::string>& raw, std::string_view name) {

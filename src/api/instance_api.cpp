@@ -2,6 +2,7 @@
 
 #include "api/connector_api.hpp"
 #include "api/json_input.hpp"
+#include "api/views.hpp"
 #include "agent/snapshot.hpp"
 
 namespace winston::api {
@@ -12,11 +13,6 @@ using http::RequestContext;
 using http::Response;
 
 namespace {
-
-template <typename T>
-json::value opt(const std::optional<T>& v) {
-  return v ? json::value(*v) : json::value(nullptr);
-}
 
 Result<std::optional<std::string>> read_backend(std::string_view body) {
   if (body.empty()) return std::optional<std::string>{};
@@ -38,21 +34,21 @@ json::value instance_row_json(const storage::instances::InstanceRow& r) {
           {"desired_state", r.desired_state},
           {"actual_state", r.actual_state},
           {"step", r.step},
-          {"url", opt(r.url)},
-          {"snapshot_version", opt(r.snapshot_version)},
+          {"url", nullable(r.url)},
+          {"snapshot_version", nullable(r.snapshot_version)},
           {"attempts", r.attempts},
-          {"last_error", opt(r.last_error)},
-          {"next_attempt_at", opt(r.next_attempt_at)},
+          {"last_error", nullable(r.last_error)},
+          {"next_attempt_at", nullable(r.next_attempt_at)},
           {"delete_tenant", r.delete_tenant},
           {"external", std::move(ids)},
-          {"ready_at", opt(r.ready_at)},
+          {"ready_at", nullable(r.ready_at)},
           {"created_at", r.created_at},
           {"updated_at", r.updated_at}};
 }
 
 json::value instance_event_json(const storage::instances::EventRow& e) {
   return {{"id", e.id},       {"at", e.at},           {"kind", e.kind},
-          {"from", opt(e.from_state)}, {"to", opt(e.to_state)}, {"message", e.message}};
+          {"from", nullable(e.from_state)}, {"to", nullable(e.to_state)}, {"message", e.message}};
 }
 
 json::value instance_json(const services::InstanceView& v) {
@@ -109,21 +105,16 @@ void register_instance_routes(http::Router& router, services::InstanceService& s
 }
 
 void register_cell_config_route(http::Router& router, services::ConfigService& configs, services::KeyService& keys) {
-  router.add(verb::get, "/v1/cell/config/{version}", [&configs, &keys](RequestContext& ctx) -> Response {
-    const auto fn = [&]() -> Result<Response> {
-      WINSTON_TRY_ASSIGN(const std::string tenant_id, tenant_of_key(keys, ctx));
-      WINSTON_TRY_ASSIGN(const auto version, int_param(std::optional<std::string>(ctx.param("version")), "version", 0));
-      if (version < 1) return Error::invalid("version", "version must be a positive integer");
-      WINSTON_TRY_ASSIGN(const auto snap, configs.get(services::Actor{"cell", ctx.request_id}, tenant_id, version));
-      return http::json_response(ctx, bstatus::ok,
-                                 {{"version", snap.meta.version},
-                                  {"content_hash", snap.meta.content_hash},
-                                  {"files", agent::files_to_json(snap.files)}});
-    };
-    auto r = fn();
-    if (!r.ok()) return http::error_response(ctx, r.error());
-    return std::move(r).value();
-  });
+  router.add(verb::get, "/v1/cell/config/{version}", answer([&configs, &keys](RequestContext& ctx) -> Result<Response> {
+    WINSTON_TRY_ASSIGN(const std::string tenant_id, tenant_of_key(keys, ctx));
+    WINSTON_TRY_ASSIGN(const auto version, int_param(std::optional<std::string>(ctx.param("version")), "version", 0));
+    if (version < 1) return Error::invalid("version", "version must be a positive integer");
+    WINSTON_TRY_ASSIGN(const auto snap, configs.get(services::Actor{"cell", ctx.request_id}, tenant_id, version));
+    return http::json_response(ctx, bstatus::ok,
+                               {{"version", snap.meta.version},
+                                {"content_hash", snap.meta.content_hash},
+                                {"files", agent::files_to_json(snap.files)}});
+  }));
 }
 
 }  // namespace winston::api

@@ -11,14 +11,14 @@ json::value tenant_json(const Tenant& t) {
           {"name", t.name},
           {"email", t.email},
           {"website_url", t.website_url},
-          {"industry", t.industry ? json::value(*t.industry) : json::value(nullptr)},
+          {"industry", nullable(t.industry)},
           {"tier", t.tier},
           {"status", to_string(t.status)},
           {"system", t.is_system},
           {"unlimited", t.unlimited},
           {"balance_mc", t.balance_mc},
           {"monthly_allotment_mc", t.monthly_allotment_mc},
-          {"refresh_at", t.refresh_at ? json::value(*t.refresh_at) : json::value(nullptr)},
+          {"refresh_at", nullable(t.refresh_at)},
           {"created_at", t.created_at},
           {"updated_at", t.updated_at}};
 }
@@ -30,16 +30,15 @@ json::value ledger_json(const LedgerEntry& e) {
           {"amount_mc", e.amount_mc},
           {"balance_after_mc", e.balance_after_mc},
           {"reason", e.reason},
-          {"request_id", e.request_id ? json::value(*e.request_id) : json::value(nullptr)},
+          {"request_id", nullable(e.request_id)},
           {"actor", e.actor},
           {"created_at", e.created_at}};
 }
 
 json::value key_json(const storage::api_keys::KeyRow& k) {
-  const auto opt = [](const std::optional<EpochMs>& v) { return v ? json::value(*v) : json::value(nullptr); };
   return {{"id", k.id},        {"tenant_id", k.tenant_id},         {"name", k.name},
-          {"prefix", k.prefix}, {"created_at", k.created_at},       {"last_used_at", opt(k.last_used_at)},
-          {"revoked_at", opt(k.revoked_at)}};
+          {"prefix", k.prefix}, {"created_at", k.created_at},       {"last_used_at", nullable(k.last_used_at)},
+          {"revoked_at", nullable(k.revoked_at)}};
 }
 
 }  // namespace winston::api

@@ -4,11 +4,19 @@
 
 #include <boost/json/value.hpp>
 
+#include <optional>
+
 #include "core/ledger.hpp"
 #include "core/tenant.hpp"
 #include "storage/api_key_repository.hpp"
 
 namespace winston::api {
+
+/// The value, or JSON null when absent.
+template <typename T>
+boost::json::value nullable(const std::optional<T>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
 
 boost::json::value tenant_json(const Tenant& t);
 boost::json::value ledger_json(const LedgerEntry& e);
