@@ -20,7 +20,6 @@
 namespace winston::cells {
 
 /// The pinned OpenClaw release and its image.
-inline constexpr std::string_view kOpenClawVersion = "2026.9.6";
 inline constexpr std::string_view kOpenClawImage = "ghcr.io/openclaw/openclaw:2026.9.6";
 /// Paths inside the container: one volume at /data.
 inline constexpr std::string_view kVolumeMountPath = "/data";

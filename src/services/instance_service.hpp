@@ -53,9 +53,6 @@ class InstanceService {
   /// Removes the cell's resources; the tenant stays.
   Result<InstanceView> deprovision(const Actor& actor, std::string_view tenant);
 
-  const std::vector<std::string>& backends() const { return backends_; }
-  const std::string& default_backend() const { return default_backend_; }
-
   /// For TenantService::create (one-step onboarding): creates the new tenant's
   /// cell in the same transaction, so both or neither exist; `out` receives it.
   TenantService::AlsoOnCreate with_cell(const Actor& actor, std::optional<std::string> backend,

@@ -135,14 +135,6 @@ void Reconciler::stop() {
   }
 }
 
-void Reconciler::wake() {
-  {
-    std::lock_guard lock(mu_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
-
 void Reconciler::loop() {
   while (true) {
     {
@@ -153,8 +145,7 @@ void Reconciler::loop() {
     if (!handled.ok()) log::warn("cells.pass_failed", {{"error", handled.error().message}});
     if (handled.ok() && *handled > 0) continue;
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, options_.idle_sleep, [this] { return stopping_ || woken_; });
-    woken_ = false;
+    cv_.wait_for(lock, options_.idle_sleep, [this] { return stopping_; });
   }
 }
 

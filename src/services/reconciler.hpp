@@ -70,10 +70,6 @@ class Reconciler {
   void stop();
   /// One pass over every instance due now, on the calling thread; the number handled.
   Result<int> run_once();
-  /// Looks at due instances now instead of after the idle sleep.
-  void wake();
-
-  const std::string& owner() const { return owner_; }
 
  private:
   void loop();
@@ -91,7 +87,6 @@ class Reconciler {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
-  bool woken_ = false;
   bool started_ = false;
 };
 

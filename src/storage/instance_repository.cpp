@@ -98,13 +98,6 @@ Result<bool> claim(Connection& c, std::string_view id, std::string_view owner, E
   return !rows.empty();
 }
 
-Result<bool> renew(Connection& c, std::string_view id, std::string_view owner, EpochMs expires_at) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query("UPDATE tenant_instances SET lease_expires_at = $3 "
-                                        "WHERE id = $1 AND lease_owner = $2 RETURNING id",
-                                        {std::string(id), std::string(owner), expires_at}));
-  return !rows.empty();
-}
-
 Result<std::int64_t> release_stale(Connection& c, std::string_view prefix) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("UPDATE tenant_instances SET lease_owner = NULL, lease_expires_at = NULL "
                                         "WHERE substr(lease_owner, 1, $2) = $1 RETURNING id",
@@ -137,11 +130,6 @@ Status wake(Connection& c, std::string_view id, EpochMs now, bool reset) {
   WINSTON_TRY(c.query("UPDATE tenant_instances SET next_attempt_at = $2, "
                       "attempts = CASE WHEN $3 = 1 THEN 0 ELSE attempts END WHERE id = $1",
                       {std::string(id), now, std::int64_t{reset ? 1 : 0}}));
-  return {};
-}
-
-Status remove(Connection& c, std::string_view id) {
-  WINSTON_TRY(c.query("DELETE FROM tenant_instances WHERE id = $1", {std::string(id)}));
   return {};
 }
 

@@ -59,8 +59,6 @@ Result<std::int64_t> count(Connection& c, const std::optional<std::string>& stat
 Result<std::vector<std::string>> due(Connection& c, EpochMs now, std::int64_t limit);
 /// Takes the lease if it is free or expired; false when someone else holds it.
 Result<bool> claim(Connection& c, std::string_view id, std::string_view owner, EpochMs now, EpochMs expires_at);
-/// Extends a lease this owner holds; false when it was lost.
-Result<bool> renew(Connection& c, std::string_view id, std::string_view owner, EpochMs expires_at);
 /// Frees leases a previous run of this process held (owner starting with `prefix`).
 Result<std::int64_t> release_stale(Connection& c, std::string_view prefix);
 
@@ -73,7 +71,6 @@ Result<bool> save_progress(Connection& c, const InstanceRow& row, std::string_vi
 Status set_desired(Connection& c, std::string_view id, std::string_view desired, bool delete_tenant, EpochMs now);
 /// Makes the instance due now (a new snapshot, a retry), resetting attempts when `reset`.
 Status wake(Connection& c, std::string_view id, EpochMs now, bool reset);
-Status remove(Connection& c, std::string_view id);
 
 Status append_event(Connection& c, const EventRow& e);
 /// Newest first.
