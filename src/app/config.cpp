@@ -319,7 +319,6 @@ Result<Config> load_config(const std::optional<std::string>& file, const EnvLook
     c.source = "embedded defaults";
   }
   WINSTON_TRY(apply_env(c, env));
-  if (c.cells_local_dir.empty()) c.cells_local_dir = (std::filesystem::path(c.data_dir) / "cells").string();
   if (c.database_url.empty()) c.database_url = "sqlite:" + (std::filesystem::path(c.data_dir) / "winston.db").string();
   if (!c.tiers.allotment("free")) return Error::invalid("tiers.free", "the tier table must define 'free'");
   return c;
