@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds the debug preset
-# (AddressSanitizer + UndefinedBehaviorSanitizer), starts a private PostgreSQL
-# 15 on loopback, runs every test against SQLite and PostgreSQL, stops the server.
+# (AddressSanitizer + UndefinedBehaviorSanitizer) and the release preset (what
+# scripts/serve.sh runs), starts a private PostgreSQL 15 on loopback, runs every
+# test against SQLite and PostgreSQL, stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,13 @@ scripts/setup.sh
 export CCACHE_DIR=${CCACHE_DIR:-$PWD/.cache/ccache}
 cmake --preset debug >/dev/null
 cmake --build --preset debug -j"$(nproc)"
+# The release preset too, with -Werror, exactly as scripts/serve.sh builds it:
+# the suite starts this binary (`winston serve`, then `winston smoke` against
+# it), so the README's first command cannot break unseen.
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$(nproc)"
+export WINSTON_RELEASE_BINARY=$PWD/build/release/src/winston
+export WINSTON_TEST_REQUIRE_RELEASE=1  # the release-binary tests may not skip themselves here
 
 # The official SDKs and the pinned OpenClaw (with Node 24) for the proxy's
 # client and end-to-end tests, installed once into .cache/node-deps.

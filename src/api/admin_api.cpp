@@ -164,6 +164,12 @@ void register_tenant_routes(http::Router& router, services::TenantService& svc, 
     WINSTON_TRY_ASSIGN(const auto page, svc.ledger(ctx.param("id"), limit, offset));
     return http::json_response(ctx, bhttp::ok, page_json(page, ledger_json));
   }));
+  router.add(verb::get, "/v1/tenants/{id}/usage", admin(auth, [&svc](RequestContext& ctx) -> Result<Response> {
+    WINSTON_TRY_ASSIGN(const auto limit, int_param(ctx.query_param("limit"), "limit", 50));
+    WINSTON_TRY_ASSIGN(const auto offset, int_param(ctx.query_param("offset"), "offset", 0));
+    WINSTON_TRY_ASSIGN(const auto page, svc.usage(ctx.param("id"), limit, offset));
+    return http::json_response(ctx, bhttp::ok, page_json(page, usage_json));
+  }));
 }
 
 void register_key_routes(http::Router& router, services::KeyService& keys, const AdminAuth& auth) {

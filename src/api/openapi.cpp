@@ -345,6 +345,13 @@ std::string_view openapi_document() {
               "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
               "responses": {"200": {"description": "a page of ledger entries", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}},
                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/usage": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "get": {"summary": "the proxy's usage rows for the tenant, newest first: one per request, input and output tokens apart, multiplier_milli, credits_mc, status",
+              "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
+              "responses": {"200": {"description": "a page of usage rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     }
   }
 })json";

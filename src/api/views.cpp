@@ -35,6 +35,26 @@ json::value ledger_json(const LedgerEntry& e) {
           {"created_at", e.created_at}};
 }
 
+json::value usage_json(const storage::metering::UsageRow& u) {
+  return {{"id", u.id},
+          {"tenant_id", u.tenant_id},
+          {"request_id", u.request_id},
+          {"api_key_id", nullable(u.api_key_id)},
+          {"model", u.model},
+          {"provider", u.provider},
+          {"input_tokens", u.tokens.input},
+          {"output_tokens", u.tokens.output},
+          {"cache_creation_tokens", u.tokens.cache_creation},
+          {"cache_read_tokens", u.tokens.cache_read},
+          {"multiplier_milli", u.multiplier_milli},
+          {"credits_mc", u.credits_mc},
+          {"status", u.status},
+          {"upstream_status", nullable(u.upstream_status)},
+          {"latency_ms", nullable(u.latency_ms)},
+          {"ttfb_ms", nullable(u.ttfb_ms)},
+          {"created_at", u.created_at}};
+}
+
 json::value key_json(const storage::api_keys::KeyRow& k) {
   return {{"id", k.id},        {"tenant_id", k.tenant_id},         {"name", k.name},
           {"prefix", k.prefix}, {"created_at", k.created_at},       {"last_used_at", nullable(k.last_used_at)},

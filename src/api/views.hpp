@@ -9,6 +9,7 @@
 #include "core/ledger.hpp"
 #include "core/tenant.hpp"
 #include "storage/api_key_repository.hpp"
+#include "storage/metering_repository.hpp"
 
 namespace winston::api {
 
@@ -20,6 +21,8 @@ boost::json::value nullable(const std::optional<T>& v) {
 
 boost::json::value tenant_json(const Tenant& t);
 boost::json::value ledger_json(const LedgerEntry& e);
+/// One proxied request: tokens by kind (input and output apart), multiplier, credits charged.
+boost::json::value usage_json(const storage::metering::UsageRow& u);
 /// Key metadata only: never the secret or its hash.
 boost::json::value key_json(const storage::api_keys::KeyRow& k);
 

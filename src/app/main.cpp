@@ -2,7 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <unistd.h>
 #include <pwd.h>
@@ -12,7 +15,9 @@
 #include "api/views.hpp"
 #include "app/config.hpp"
 #include "app/runtime.hpp"
+#include "app/smoke.hpp"
 #include "core/log.hpp"
+#include "core/version.hpp"
 #include "services/tenant_service.hpp"
 #include "storage/migrations.hpp"
 
@@ -312,6 +317,56 @@ void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   }
 }
 
+struct SmokeArgs {
+  app::SmokeOptions options;
+  std::optional<std::string> api, proxy, token_file;
+  std::vector<std::string> skip;
+  std::int64_t cell_timeout_s = 300;
+};
+
+void add_smoke_command(CLI::App& smoke, SmokeArgs& a) {
+  smoke.add_option("--api", a.api, "The admin API's base URL (default: this config's, e.g. http://127.0.0.1:8080)");
+  smoke.add_option("--proxy", a.proxy, "The LLM proxy's base URL (default: this config's, e.g. http://127.0.0.1:8081)");
+  smoke.add_option("--admin-token-file", a.token_file,
+                   "File with the admin token (default: WINSTON_ADMIN_TOKEN, else <data_dir>/admin_token)");
+  smoke.add_flag("--with-llm", a.options.with_llm, "Also run the checks that call a real model (they cost money)");
+  smoke.add_option("--skip", a.skip, "Check names not to run, e.g. --skip provisioner")->delimiter(',');
+  smoke.add_option("--website", a.options.website, "The throw-away tenant's website")->capture_default_str();
+  smoke.add_option("--kimi-model", a.options.kimi_model)->capture_default_str();
+  smoke.add_option("--sonnet-model", a.options.sonnet_model)->capture_default_str();
+  smoke.add_option("--opus-model", a.options.opus_model)->capture_default_str();
+  smoke.add_option("--paid-tier", a.options.paid_tier, "A tier offered every model above")->capture_default_str();
+  smoke.add_option("--cell-timeout", a.cell_timeout_s, "Seconds to wait for the cell, and for the tenant's deletion")
+      ->capture_default_str();
+}
+
+// The admin token for `winston smoke`: the environment or config, else a token file.
+Result<std::string> smoke_token(const app::Config& config, const SmokeArgs& a) {
+  if (!config.admin_token.empty() && !a.token_file) return config.admin_token;
+  const auto file = a.token_file.value_or((std::filesystem::path(config.data_dir) / "admin_token").string());
+  std::ifstream in(file);
+  std::string token;
+  if (!(in >> token)) {
+    return Error::invalid("admin_token", "no admin token: set WINSTON_ADMIN_TOKEN or pass --admin-token-file (tried " +
+                                             file + ")");
+  }
+  return token;
+}
+
+int run_smoke_command(const app::Config& config, SmokeArgs& a) {
+  for (const auto& name : a.skip) {
+    if (!app::smoke_check_names().contains(name)) return fail(Error::invalid("skip", "no check named " + name));
+  }
+  auto token = smoke_token(config, a);
+  if (!token.ok()) return fail(token.error());
+  a.options.admin_token = *token;
+  a.options.api_url = a.api.value_or(fmt::format("http://{}:{}", config.api_listen, config.api_port));
+  a.options.proxy_url = a.proxy.value_or(fmt::format("http://{}:{}", config.proxy_listen, config.proxy_port));
+  a.options.skip = {a.skip.begin(), a.skip.end()};
+  a.options.cell_timeout = std::chrono::seconds(a.cell_timeout_s);
+  return app::run_smoke(a.options, std::cout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -321,6 +376,11 @@ int main(int argc, char** argv) {
       "with neither, `winston serve` runs on SQLite in ./data on 127.0.0.1:8080.",
       "winston"};
   app.require_subcommand(1);
+  // Global options are accepted after the subcommand too (`winston serve --config FILE`):
+  // subcommands inherit fallthrough, so what they do not know is matched here.
+  app.fallthrough();
+  const std::string version_text = fmt::format("winston {} (commit {})", version(), commit());
+  app.set_version_flag("-V,--version", version_text, "Print the version and the commit it was built from");
   std::optional<std::string> config_file;
   app.add_option("-c,--config", config_file, "TOML configuration file (default: ./winston.toml if present)");
 
@@ -333,6 +393,10 @@ int main(int argc, char** argv) {
   auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
   auto* config_cmd = app.add_subcommand("config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback");
   auto* skill_cmd = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
+  auto* smoke = app.add_subcommand(
+      "smoke", "The acceptance run against a live deployment: a throw-away tenant through every check; exit 1 on a FAIL");
+  SmokeArgs sargs;
+  add_smoke_command(*smoke, sargs);
   TenantArgs targs;
   std::string tenant_cmd;
   add_tenant_commands(*tenant, targs, tenant_cmd);
@@ -364,6 +428,7 @@ int main(int argc, char** argv) {
     (*rt)->wait_for_signal();
     return 0;
   }
+  if (smoke->parsed()) return run_smoke_command(*config, sargs);
   if (migrate->parsed()) {
     auto db = app::open_database(*config);
     if (!db.ok()) return fail(db.error());

@@ -180,7 +180,9 @@ Result<std::int64_t> upsert_sales(Connection& c, const ConnectorRow& connector, 
 Result<std::vector<InventoryHit>> search_inventory(Connection& c, const InventoryQuery& q) {
   Params p;
   const std::string where = inventory_where(q, p);
-  p.push_back(q.limit);
+  // Constructed in place: GCC 12's optimiser reports a converting push_back of
+  // this variant as maybe-uninitialized (a false positive that -Werror makes fatal).
+  p.emplace_back(std::in_place_type<std::int64_t>, q.limit);
   const std::string sql = fmt::format(
       "SELECT i.sku, i.name, i.category, i.brand, i.strain, i.strain_type, i.thc, i.cbd, i.size, i.price_cents, "
       "i.quantity, i.updated_at, c.name, c.settings FROM connector_inventory i{} {} "

@@ -10,6 +10,16 @@ ReservationRow reservation_from(const Row& r) {
   return {r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.i64(5), r.str(6), r.i64(7), r.i64(8)};
 }
 
+constexpr std::string_view kUsageColumns =
+    "id, tenant_id, request_id, api_key_id, model, provider, input_tokens, output_tokens, cache_creation_tokens, "
+    "cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, ttfb_ms, created_at";
+
+UsageRow usage_from(const Row& r) {
+  return UsageRow{r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.str(5),
+                  TokenUsage{r.i64(6), r.i64(7), r.i64(8), r.i64(9)}, r.i64(10), r.i64(11),
+                  r.str(12), r.opt_i64(13), r.opt_i64(14), r.opt_i64(15), r.i64(16)};
+}
+
 Value opt_int(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{nullptr}; }
 
 Status discard(Result<Rows> r) {
@@ -91,16 +101,28 @@ Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::st
 }
 
 Result<std::optional<UsageRow>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query(
-      "SELECT id, tenant_id, request_id, api_key_id, model, provider, input_tokens, output_tokens, "
-      "cache_creation_tokens, cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, "
-      "ttfb_ms, created_at FROM credit_usage WHERE tenant_id = $1 AND request_id = $2",
-      {std::string(tenant_id), std::string(request_id)}));
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kUsageColumns) +
+                                            " FROM credit_usage WHERE tenant_id = $1 AND request_id = $2",
+                                        {std::string(tenant_id), std::string(request_id)}));
   if (rows.empty()) return std::optional<UsageRow>{};
-  const auto& r = rows.front();
-  return std::optional<UsageRow>{UsageRow{r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.str(5),
-                                          TokenUsage{r.i64(6), r.i64(7), r.i64(8), r.i64(9)}, r.i64(10), r.i64(11),
-                                          r.str(12), r.opt_i64(13), r.opt_i64(14), r.opt_i64(15), r.i64(16)}};
+  return std::optional<UsageRow>{usage_from(rows.front())};
+}
+
+Result<std::vector<UsageRow>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
+                                         std::int64_t offset) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kUsageColumns) +
+                                            " FROM credit_usage WHERE tenant_id = $1 "
+                                            "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+                                        {std::string(tenant_id), limit, offset}));
+  std::vector<UsageRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(usage_from(r));
+  return out;
+}
+
+Result<std::int64_t> count_usage(Connection& c, std::string_view tenant_id) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT COUNT(*) FROM credit_usage WHERE tenant_id = $1", {std::string(tenant_id)}));
+  return rows.front().i64(0);
 }
 
 }  // namespace winston::storage::metering

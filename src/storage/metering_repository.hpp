@@ -63,5 +63,9 @@ Status mark_low_credit(Connection& c, std::string_view tenant_id, EpochMs since)
 /// Reservations owned by `owner` or expired before `now`.
 Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::string_view owner, EpochMs now);
 Result<std::optional<UsageRow>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id);
+/// The tenant's usage rows, newest first.
+Result<std::vector<UsageRow>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
+                                         std::int64_t offset);
+Result<std::int64_t> count_usage(Connection& c, std::string_view tenant_id);
 
 }  // namespace winston::storage::metering

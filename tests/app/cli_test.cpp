@@ -197,5 +197,32 @@ TEST_F(CliTest, ServeRefusesAMalformedMasterKeyWithoutPrintingIt) {
   EXPECT_EQ(r.err.find("not-a-key-but-a-secret-looking-value"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, GlobalOptionsAreAcceptedAfterTheSubcommand) {
+  // A config file that moves the data directory: only honoured if --config is parsed.
+  const auto other = std::filesystem::path(dir_) / "elsewhere";
+  const auto file = std::filesystem::path(dir_) / "winston.toml";
+  std::ofstream(file) << "data_dir = \"" << other.string() << "\"\n";
+  env_.erase("WINSTON_DATABASE_URL");
+  env_.erase("WINSTON_DATA_DIR");
+  auto after = winston({"migrate", "--config", file.string()});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_TRUE(std::filesystem::exists(other / "winston.db"));
+  auto created = winston({"tenant", "create", "--name", "Late Option", "--email", "late@example.com", "--website",
+                          "https://late.example.com", "-c", file.string()});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto listed = winston({"--config", file.string(), "tenant", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json::parse(listed.out).at("total").as_int64(), 1);
+  auto unknown = winston({"migrate", "--no-such-option"});
+  EXPECT_NE(unknown.exit_code, 0);
+}
+
+TEST_F(CliTest, VersionPrintsTheVersionAndTheCommit) {
+  auto r = winston({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^winston \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\))")))
+      << r.out;
+}
+
 }  // namespace
 }  // namespace winston
