@@ -17,6 +17,7 @@ const std::set<std::string, std::less<>> kKnownKeys = {
     "admin.token", "credits", "credits.tokens_per_credit", "tiers", "log", "log.level", "proxy", "proxy.listen",
     "proxy.port", "proxy.instance_id", "proxy.body_limit_bytes", "proxy.key_cache_ms", "proxy.reservation_ttl_ms",
     "proxy.connect_timeout_ms", "proxy.first_byte_timeout_ms", "proxy.idle_timeout_ms", "providers", "models",
+    "proxy.pool_idle_ms", "proxy.pool_max_idle_per_host",
     "agent", "agent.proxy_url", "agent.gateway_bind", "agent.gateway_port", "agent.templates_dir", "agent.skills_dir",
     "agent.default_skills", "agent.default_models", "analyzer", "analyzer.model", "analyzer.proxy_url",
     "analyzer.allow_private", "analyzer.allow_networks", "analyzer.timeout_ms", "analyzer.llm_timeout_ms",
@@ -241,6 +242,8 @@ Status apply_file(Config& c, const std::string& file) {
   WINSTON_TRY(read_int(tbl, "proxy.connect_timeout_ms", c.upstream_connect_timeout_ms, 100, 600'000, file));
   WINSTON_TRY(read_int(tbl, "proxy.first_byte_timeout_ms", c.upstream_first_byte_timeout_ms, 100, 3'600'000, file));
   WINSTON_TRY(read_int(tbl, "proxy.idle_timeout_ms", c.upstream_idle_timeout_ms, 100, 3'600'000, file));
+  WINSTON_TRY(read_int(tbl, "proxy.pool_idle_ms", c.upstream_pool_idle_ms, 0, 600'000, file));
+  WINSTON_TRY(read_int(tbl, "proxy.pool_max_idle_per_host", c.upstream_pool_max_idle_per_host, 0, 10'000, file));
   WINSTON_TRY(apply_catalog(c, tbl, file));
   WINSTON_TRY(apply_agent(c, tbl, file));
   WINSTON_TRY(apply_cells(c, tbl, file));

@@ -43,6 +43,8 @@ struct Config {
   std::int64_t upstream_connect_timeout_ms = 10'000;
   std::int64_t upstream_first_byte_timeout_ms = 300'000;
   std::int64_t upstream_idle_timeout_ms = 120'000;
+  std::int64_t upstream_pool_idle_ms = 4'000;  // below common keep-alive timeouts (Node's 5 s): see UpstreamOptions
+  std::int64_t upstream_pool_max_idle_per_host = 64;
   Catalog catalog = Catalog::defaults();
   std::map<std::string, std::string> provider_keys;  // provider id -> key, from the environment; secret
   std::int64_t tokens_per_credit = 1000;

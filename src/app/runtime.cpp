@@ -273,7 +273,10 @@ void Runtime::build_proxy() {
   up.connect_timeout = std::chrono::milliseconds(config_.upstream_connect_timeout_ms);
   up.first_byte_timeout = std::chrono::milliseconds(config_.upstream_first_byte_timeout_ms);
   up.idle_timeout = std::chrono::milliseconds(config_.upstream_idle_timeout_ms);
+  up.pool_idle = std::chrono::milliseconds(config_.upstream_pool_idle_ms);
+  up.max_idle_per_host = static_cast<std::size_t>(config_.upstream_pool_max_idle_per_host);
   upstream_ = std::make_unique<proxy::UpstreamClient>(ioc_.get_executor(), up);
+  proxy_metrics_.watch_upstream(upstream_.get());
   proxy_system_handler_ = std::make_unique<http::RoutedHandler>(handler_pool_, proxy_router_, proxy_http_metrics_,
                                                                 "proxy", config_.proxy_http.write_timeout);
   proxy_handler_ = std::make_unique<proxy::ProxyHandler>(handler_pool_, config_.catalog, config_.provider_keys, *keys_,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "http/metrics.hpp"
+#include "proxy/upstream.hpp"
 
 namespace winston::proxy {
 namespace {
@@ -84,7 +85,32 @@ std::string ProxyMetrics::render() const {
       "# HELP winston_proxy_open_streams Streams being relayed now.\n"
       "# TYPE winston_proxy_open_streams gauge\nwinston_proxy_open_streams {}\n",
       payment_required_.load(), open_streams_.load());
+  if (upstream_client_ != nullptr) render_pool(out, *upstream_client_);
   return out;
+}
+
+void ProxyMetrics::render_pool(std::string& out, const UpstreamClient& client) {
+  const auto& s = client.pool_stats();
+  const auto& o = client.options();
+  out += fmt::format(
+      "# HELP winston_proxy_upstream_idle_connections Keep-alive connections to providers waiting in the pool.\n"
+      "# TYPE winston_proxy_upstream_idle_connections gauge\nwinston_proxy_upstream_idle_connections {}\n"
+      "# HELP winston_proxy_upstream_pool_max_idle_per_host Idle connections kept per provider host at most.\n"
+      "# TYPE winston_proxy_upstream_pool_max_idle_per_host gauge\nwinston_proxy_upstream_pool_max_idle_per_host {}\n"
+      "# HELP winston_proxy_upstream_pool_idle_seconds How long an idle connection is kept before it is closed.\n"
+      "# TYPE winston_proxy_upstream_pool_idle_seconds gauge\nwinston_proxy_upstream_pool_idle_seconds {}\n",
+      s.idle.load(), o.max_idle_per_host, static_cast<double>(o.pool_idle.count()) / 1000.0);
+  out += fmt::format(
+      "# HELP winston_proxy_upstream_discarded_connections_total Pooled connections closed instead of reused: "
+      "expired (idle too long), stale (closed by the provider), dropped (with a stale one of the same host).\n"
+      "# TYPE winston_proxy_upstream_discarded_connections_total counter\n"
+      "winston_proxy_upstream_discarded_connections_total{{reason=\"expired\"}} {}\n"
+      "winston_proxy_upstream_discarded_connections_total{{reason=\"stale\"}} {}\n"
+      "winston_proxy_upstream_discarded_connections_total{{reason=\"dropped\"}} {}\n"
+      "# HELP winston_proxy_upstream_fresh_retries_total Requests sent again on a new connection after a pooled "
+      "one failed before any byte came back.\n"
+      "# TYPE winston_proxy_upstream_fresh_retries_total counter\nwinston_proxy_upstream_fresh_retries_total {}\n",
+      s.expired.load(), s.stale.load(), s.dropped.load(), s.fresh_retries.load());
 }
 
 }  // namespace winston::proxy

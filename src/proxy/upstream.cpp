@@ -10,7 +10,12 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
 #include <random>
 #include <variant>
 
@@ -26,6 +31,19 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 bool retryable_status(unsigned s) { return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
+
+/// A Retry-After in seconds, capped; none for an HTTP date or anything else
+/// (the caller keeps its own backoff). No exceptions on the data path.
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v, std::chrono::milliseconds cap) {
+  std::uint64_t seconds = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+  if (end != v.data() + v.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) return cap;
+  if (ec != std::errc{}) return std::nullopt;
+  const auto cap_seconds = static_cast<std::uint64_t>(cap.count() / 1000);
+  if (seconds > cap_seconds) return cap;
+  return std::min(std::chrono::milliseconds(static_cast<std::int64_t>(seconds) * 1000), cap);
+}
 
 }  // namespace
 
@@ -62,6 +80,22 @@ class UpstreamConnection {
     lowest().socket().close(ec);
   }
   bool open() { return lowest().socket().is_open(); }
+
+  /// Fit to carry a request after lying idle: open, and the server has said
+  /// nothing since the last response. A readable socket holds either its FIN
+  /// (it closed the connection while idle) or bytes no request asked for;
+  /// neither can begin a response. A zero-timeout poll, no read.
+  bool quiet() {
+    if (!open() || buffer_.size() != 0) return false;
+    if (auto* t = tls()) {
+      SSL* ssl = t->native_handle();
+      if (SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0) return false;
+    }
+    pollfd p{};
+    p.fd = lowest().socket().native_handle();
+    p.events = POLLIN | POLLRDHUP;
+    return ::poll(&p, 1, 0) == 0;  // 1: readable, hung up or failed; -1: cannot tell, so not fit either
+  }
 
   std::variant<Plain, Tls> stream_;
   beast::flat_buffer buffer_;
@@ -146,8 +180,10 @@ UpstreamClient::UpstreamClient(net::any_io_executor executor, UpstreamOptions op
 
 UpstreamClient::~UpstreamClient() {
   for (auto& [_, conns] : idle_) {
-    for (auto& c : conns) c->close();
+    for (auto& c : conns) c.conn->close();
   }
+  idle_.clear();
+  publish();
 }
 
 std::size_t UpstreamClient::idle_connections() const {
@@ -156,13 +192,68 @@ std::size_t UpstreamClient::idle_connections() const {
   return n;
 }
 
-void UpstreamClient::release(std::string key, std::unique_ptr<UpstreamConnection> conn) {
-  auto& pool = idle_[key];
-  if (pool.size() >= options_.max_idle_per_host) {
-    conn->close();
-    return;
+std::chrono::steady_clock::time_point UpstreamClient::now() const {
+  return options_.now ? options_.now() : std::chrono::steady_clock::now();
+}
+
+void UpstreamClient::publish() { stats_.idle = static_cast<std::int64_t>(idle_connections()); }
+
+// Closes every idle connection that has waited pool_idle, on every host, so
+// none is kept open past it by a host that went quiet (a client without
+// requests keeps them until its next request: no timer, which would also keep
+// a blocking client's private io_context running).
+void UpstreamClient::prune() {
+  const auto cutoff = now() - options_.pool_idle;
+  for (auto host = idle_.begin(); host != idle_.end();) {
+    auto& conns = host->second;
+    const auto kept = std::find_if(conns.begin(), conns.end(), [&](const IdleConnection& c) { return c.since > cutoff; });
+    for (auto c = conns.begin(); c != kept; ++c) c->conn->close();
+    stats_.expired += static_cast<std::uint64_t>(kept - conns.begin());
+    conns.erase(conns.begin(), kept);
+    host = conns.empty() ? idle_.erase(host) : std::next(host);
   }
-  pool.push_back(std::move(conn));
+}
+
+// The host's remaining idle connections went idle before the one found stale,
+// so the upstream (restarted, or closing on its own timeout) has most likely
+// closed them too: close them all rather than try them one by one.
+void UpstreamClient::drop_host(Pool::iterator host) {
+  for (auto& c : host->second) c.conn->close();
+  stats_.dropped += host->second.size();
+  idle_.erase(host);
+}
+
+// The most recently idle connection of the host if it is still fit, else none
+// (and then none of the host's are kept).
+std::unique_ptr<UpstreamConnection> UpstreamClient::take_idle(const std::string& key) {
+  prune();
+  auto host = idle_.find(key);
+  if (host == idle_.end()) return nullptr;
+  auto conn = std::move(host->second.back().conn);
+  host->second.pop_back();
+  if (!conn->quiet()) {
+    conn->close();
+    conn.reset();
+    ++stats_.stale;
+    log::debug("upstream.pool_stale", {{"upstream", key}, {"dropped", host->second.size()}});
+    drop_host(host);
+  } else if (host->second.empty()) {
+    idle_.erase(host);
+  }
+  publish();
+  return conn;
+}
+
+void UpstreamClient::release(std::string key, std::unique_ptr<UpstreamConnection> conn) {
+  prune();
+  auto host = idle_.find(key);
+  const std::size_t pooled = host == idle_.end() ? 0 : host->second.size();
+  if (pooled >= options_.max_idle_per_host || options_.pool_idle.count() <= 0) {
+    conn->close();
+  } else {
+    idle_[key].push_back({std::move(conn), now()});
+  }
+  publish();
 }
 
 net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamClient::connect(const UpstreamEndpoint& ep) {
@@ -206,39 +297,67 @@ net::awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamClient::conn
   co_return conn;
 }
 
+net::awaitable<UpstreamClient::Exchange> UpstreamClient::exchange(UpstreamConnection& conn,
+                                                                  bhttp::request<bhttp::string_body>& req) {
+  conn.reset_parser();
+  conn.lowest().expires_after(options_.first_byte_timeout);
+  auto [wec, wn] = co_await conn.write(req);
+  if (wec) co_return Exchange{wec, true, wec != beast::error::timeout};
+  auto [hec, hn] = co_await conn.read_header();
+  // Nothing parsed and nothing buffered: not one byte came back. A timeout
+  // instead means the server has the request and is slow with it.
+  if (hec) co_return Exchange{hec, false, hn == 0 && conn.buffer_.size() == 0 && hec != beast::error::timeout};
+  co_return Exchange{};
+}
+
+namespace {
+
+Error exchange_error(const boost::system::error_code& ec, bool on_write, bool reused) {
+  if (on_write) {
+    return Error::unavailable(std::string(reused ? "pooled" : "new") + " upstream connection failed on write: " +
+                              ec.message());
+  }
+  return Error::unavailable(ec == beast::error::timeout ? std::string(kUpstreamTimeout)
+                                                        : "upstream connection failed: " + ec.message());
+}
+
+}  // namespace
+
 net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::attempt(
     const UpstreamEndpoint& ep, bhttp::request<bhttp::string_body>& req, bool& retryable) {
   retryable = true;  // nothing reached the upstream's application yet
-  std::unique_ptr<UpstreamConnection> conn;
-  bool reused = false;
-  if (auto it = idle_.find(ep.key()); it != idle_.end() && !it->second.empty()) {
-    conn = std::move(it->second.back());
-    it->second.pop_back();
-    reused = true;
-  } else {
-    auto fresh = co_await connect(ep);
-    if (!fresh.ok()) co_return fresh.error();
-    conn = std::move(fresh).value();
+  const std::string key = ep.key();
+  if (auto pooled = take_idle(key)) {
+    const auto sent = co_await exchange(*pooled, req);
+    if (!sent.ec) {
+      retryable = false;
+      co_return std::make_unique<UpstreamResponse>(*this, std::move(pooled), key);
+    }
+    pooled->close();
+    if (!sent.silent) {
+      retryable = sent.on_write;  // after the write, the server may have the request
+      co_return exchange_error(sent.ec, sent.on_write, true);
+    }
+    // The server closed it after the check (or as the request arrived) and did
+    // nothing with the request: send it again now, on a new connection — the
+    // host's other idle ones are older still.
+    ++stats_.stale;
+    ++stats_.fresh_retries;
+    if (auto host = idle_.find(key); host != idle_.end()) drop_host(host);
+    publish();
+    log::debug("upstream.fresh_retry", {{"upstream", key}, {"error", sent.ec.message()}});
   }
-  conn->reset_parser();
-  conn->lowest().expires_after(options_.first_byte_timeout);
-  auto [wec, wn] = co_await conn->write(req);
-  if (wec) {
+  auto fresh = co_await connect(ep);
+  if (!fresh.ok()) co_return fresh.error();
+  auto conn = std::move(fresh).value();
+  const auto sent = co_await exchange(*conn, req);
+  if (sent.ec) {
     conn->close();
-    co_return Error::unavailable(std::string(reused ? "pooled" : "new") + " upstream connection failed on write: " +
-                                 wec.message());
-  }
-  auto [hec, hn] = co_await conn->read_header();
-  if (hec) {
-    conn->close();
-    // A pooled connection the server closed while idle fails here at once having
-    // done nothing: safe to retry. A timeout means the request was delivered.
-    retryable = reused && hn == 0 && hec != beast::error::timeout;
-    co_return Error::unavailable(hec == beast::error::timeout ? std::string(kUpstreamTimeout)
-                                                              : "upstream connection failed: " + hec.message());
+    retryable = sent.on_write;  // a new connection that fails after the write may have delivered the request
+    co_return exchange_error(sent.ec, sent.on_write, false);
   }
   retryable = false;
-  co_return std::make_unique<UpstreamResponse>(*this, std::move(conn), ep.key());
+  co_return std::make_unique<UpstreamResponse>(*this, std::move(conn), key);
 }
 
 net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::send(const UpstreamEndpoint& ep,
@@ -255,13 +374,7 @@ net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::send(c
     std::chrono::milliseconds wait = delay + std::chrono::milliseconds(jitter() % (delay.count() / 2 + 1));
     if (r.ok()) {
       if (last || !retryable_status((*r)->status())) co_return r;
-      if (auto ra = (*r)->headers()["retry-after"]; !ra.empty()) {
-        try {
-          wait = std::min(std::chrono::milliseconds(std::stoll(std::string(ra)) * 1000), options_.max_retry_after);
-        } catch (const std::exception&) {
-          // an HTTP date or garbage: keep our own backoff
-        }
-      }
+      if (auto ra = parse_retry_after((*r)->headers()["retry-after"], options_.max_retry_after)) wait = *ra;
       auto drained = co_await (*r)->read_all(1 << 20);  // reuse the connection if the error body is small
       (void)drained;
       log::warn("upstream.retry", {{"upstream", ep.key()}, {"status", (*r)->status()}, {"attempt", attempt_no}});

@@ -89,5 +89,25 @@ TEST_F(ConfigTest, MistakesAreNamed) {
   ASSERT_FALSE(no_free.ok());
 }
 
+TEST_F(ConfigTest, UpstreamPoolSettingsAreReadAndChecked) {
+  auto defaults = load_config(std::nullopt, env({}));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->upstream_pool_idle_ms, 4'000) << "below Node's 5 s keep-alive timeout";
+  EXPECT_EQ(defaults->upstream_pool_max_idle_per_host, 64);
+  auto c = load_config(write("[proxy]\npool_idle_ms = 1500\npool_max_idle_per_host = 8\n"), env({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->upstream_pool_idle_ms, 1'500);
+  EXPECT_EQ(c->upstream_pool_max_idle_per_host, 8);
+  auto off = load_config(write("[proxy]\npool_idle_ms = 0\npool_max_idle_per_host = 0\n"), env({}));
+  ASSERT_TRUE(off.ok()) << "0 turns reuse off";
+  for (const auto* bad : {"[proxy]\npool_idle_ms = -1\n", "[proxy]\npool_idle_ms = 600001\n",
+                          "[proxy]\npool_max_idle_per_host = 10001\n", "[proxy]\npool_max_idle_per_host = \"8\"\n"}) {
+    SCOPED_TRACE(bad);
+    auto r = load_config(write(bad), env({}));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("proxy.pool_"), std::string::npos) << r.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace winston::app

@@ -21,8 +21,9 @@ constexpr std::chrono::seconds kStopGrace{5};
 
 }  // namespace
 
-FakeServerLoop::FakeServerLoop(const std::string& address, Session session) : session_(std::move(session)) {
-  const tcp::endpoint ep{net::ip::make_address(address), 0};
+FakeServerLoop::FakeServerLoop(const std::string& address, Session session, std::uint16_t port)
+    : session_(std::move(session)) {
+  const tcp::endpoint ep{net::ip::make_address(address), port};
   acceptor_.open(ep.protocol());
   acceptor_.set_option(net::socket_base::reuse_address(true));
   acceptor_.bind(ep);

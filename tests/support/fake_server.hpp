@@ -28,9 +28,10 @@ class FakeServerLoop {
  public:
   using Session = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket)>;
 
-  /// Binds `address`:0 ("127.0.0.1", "::1", ...) and starts accepting; throws
-  /// if it cannot bind.
-  FakeServerLoop(const std::string& address, Session session);
+  /// Binds `address`:`port` ("127.0.0.1", "::1", ...; port 0: a free one) and
+  /// starts accepting; throws if it cannot bind. A fixed port is for a fake
+  /// that is stopped and started again where its clients expect it.
+  FakeServerLoop(const std::string& address, Session session, std::uint16_t port = 0);
   /// Closes the acceptor and every tracked stream, cancels every tracked
   /// timer and joins; a loop still running after a grace period is stopped
   /// outright, its pending sessions destroyed.
