@@ -83,13 +83,16 @@ ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
       options_(std::move(options)) {
   for (const auto& p : catalog_.providers()) {
     auto endpoint = UpstreamEndpoint::parse(p.base_url);
-    if (endpoint.ok() && provider_keys_.contains(p.id)) {
-      endpoints_.emplace(p.id, std::move(endpoint).value());
+    // Its models answer 503 until configured; say so once, at start-up. A
+    // missing key is a normal state (a deployment need not use every
+    // provider), a malformed base URL is a configuration error.
+    if (!endpoint.ok()) {
+      log::error("proxy.provider_unconfigured", {{"provider", p.id}, {"reason", endpoint.error().message}});
+    } else if (!provider_keys_.contains(p.id)) {
+      log::warn("proxy.provider_unconfigured",
+                {{"provider", p.id}, {"set", p.api_key_env}, {"reason", "no API key in the environment"}});
     } else {
-      // Its models answer 503 until configured; say so once, at start-up.
-      log::error("proxy.provider_unconfigured", {{"provider", p.id},
-                                                 {"reason", endpoint.ok() ? "no API key in the environment"
-                                                                          : endpoint.error().message}});
+      endpoints_.emplace(p.id, std::move(endpoint).value());
     }
   }
 }
@@ -151,6 +154,7 @@ net::awaitable<void> ProxyHandler::handle_models(http::Exchange& ex) {
   if (!who) co_return;
   json::array data;
   for (const auto& m : catalog_.models()) {
+    if (!who->may_use(m)) continue;
     json::object o{{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider},
                    {"context_window", m.context_window}, {"max_output_tokens", m.max_output_tokens},
                    {"credit_multiplier", static_cast<double>(m.multiplier_milli) / 1000.0}};
@@ -205,6 +209,16 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
         "model '{}' is not in this deployment's catalog; GET /v1/models lists the models you can use",
         call.request.model);
     co_await reply_error(ex, api, 404, message, call.request_id);
+    co_return;
+  }
+  if (!call.who.may_use(*call.entry)) {
+    // Before the API check, the reservation and any upstream byte: a model
+    // the tier is not offered is refused the same way on either API.
+    metrics_.tier_refused(call.who.tier, call.entry->id);
+    const auto message = fmt::format(
+        "model '{}' is not offered to the '{}' tier; GET /v1/models lists the models your tier can use",
+        call.entry->id, call.who.tier);
+    co_await reply_error(ex, api, 403, message, call.request_id);
     co_return;
   }
   call.provider = catalog_.provider(call.entry->provider);

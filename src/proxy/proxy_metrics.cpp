@@ -36,6 +36,11 @@ void ProxyMetrics::usage(const std::string& model, const TokenUsage& t, MilliCre
   u[4] += charged_mc;
 }
 
+void ProxyMetrics::tier_refused(const std::string& tier, const std::string& model) {
+  std::lock_guard lock(mu_);
+  ++tier_refusals_[{tier, model}];
+}
+
 void ProxyMetrics::upstream_latency(double seconds) {
   std::lock_guard lock(mu_);
   observe(upstream_, seconds);
@@ -79,6 +84,12 @@ std::string ProxyMetrics::render() const {
   render_histogram(out, "winston_proxy_upstream_seconds", upstream_);
   out += "# HELP winston_proxy_overhead_seconds Time the proxy adds (total minus upstream).\n";
   render_histogram(out, "winston_proxy_overhead_seconds", overhead_);
+  out += "# HELP winston_proxy_tier_refusals_total Requests refused with 403: the tenant's tier is not offered the model.\n"
+         "# TYPE winston_proxy_tier_refusals_total counter\n";
+  for (const auto& [k, n] : tier_refusals_) {
+    out += fmt::format("winston_proxy_tier_refusals_total{{tier=\"{}\",model=\"{}\"}} {}\n",
+                       http::escape_label(k.first), http::escape_label(k.second), n);
+  }
   out += fmt::format(
       "# HELP winston_proxy_payment_required_total Requests refused with 402.\n"
       "# TYPE winston_proxy_payment_required_total counter\nwinston_proxy_payment_required_total {}\n"

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "core/credits.hpp"
 
@@ -24,6 +25,8 @@ class ProxyMetrics {
   void upstream_latency(double seconds);
   void overhead(double seconds);
   void payment_required() { ++payment_required_; }
+  /// A request refused with 403 because the tenant's tier is not offered the model.
+  void tier_refused(const std::string& tier, const std::string& model);
   void stream_opened() { ++open_streams_; }
   void stream_closed() { --open_streams_; }
   std::string render() const;
@@ -40,7 +43,8 @@ class ProxyMetrics {
 
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;
-  std::map<std::string, std::array<std::int64_t, 5>> usage_;  // input, output, cache_creation, cache_read, mc
+  std::map<std::string, std::array<std::int64_t, 5>> usage_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> tier_refusals_;  // by (tier, model): both bounded by configuration  // input, output, cache_creation, cache_read, mc
   Histogram upstream_, overhead_;
   std::atomic<std::uint64_t> payment_required_{0};
   std::atomic<std::int64_t> open_streams_{0};

@@ -73,7 +73,9 @@ Result<KeyIdentity> KeyService::authenticate(std::string_view presented) {
   WINSTON_TRY_ASSIGN(auto row,
                      storage::api_keys::find_by_prefix(*conn, presented.substr(0, kKeyPrefix.size() + kPrefixHexChars)));
   if (!row || row->revoked_at || !secure_equals(row->key_hash, hash)) return bad_key();
-  KeyIdentity id{row->id, row->tenant_id};
+  WINSTON_TRY_ASSIGN(const auto tenant, storage::tenants::find(*conn, row->tenant_id));
+  if (!tenant) return bad_key();  // deleted since the key was read
+  KeyIdentity id{row->id, row->tenant_id, tenant->tier, tenant->is_system};
   std::lock_guard lock(mu_);
   if (cache_.size() >= kMaxCacheEntries) cache_.clear();
   cache_[hash] = {id, now + cache_ttl_ms_};

@@ -2,6 +2,8 @@
 // Tenant API keys: issued once in plaintext, stored as SHA-256, looked up by
 // prefix. Successful lookups are cached briefly so the proxy's hot path does
 // not query the database; a revocation reaches every replica within the TTL.
+// The tenant's tier is cached with the key, so the proxy's entitlement check
+// costs no query either; a tier change likewise reaches the proxy within the TTL.
 
 #include <chrono>
 #include <mutex>
@@ -9,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/catalog.hpp"
 #include "core/clock.hpp"
 #include "services/tenant_service.hpp"
 #include "storage/api_key_repository.hpp"
@@ -24,6 +27,11 @@ struct IssuedKey {
 struct KeyIdentity {
   std::string key_id;
   std::string tenant_id;
+  std::string tier;         // the tenant's tier when the key was looked up
+  bool all_models = false;  // the system tenant (Winston's own analyzer): every model, whatever its tiers
+
+  /// Whether the catalog offers `m` to this key's tenant.
+  bool may_use(const ModelEntry& m) const { return all_models || m.offered_to(tier); }
 };
 
 class KeyService {
@@ -34,6 +42,7 @@ class KeyService {
   Result<IssuedKey> create(const Actor& actor, std::string_view tenant, std::string_view name);
   Result<std::vector<storage::api_keys::KeyRow>> list(std::string_view tenant);
   Status revoke(const Actor& actor, std::string_view tenant, std::string_view key_id);
+  /// The key's identity and its tenant's tier (cached for the TTL);
   /// kUnauthenticated for a malformed, unknown or revoked key.
   Result<KeyIdentity> authenticate(std::string_view presented);
 

@@ -156,9 +156,13 @@ TEST_F(CliTest, MigrateIsIdempotent) {
 
 TEST_F(CliTest, ServeStartsOnDefaultsWritesAPrivateAdminTokenAndStopsOnSigterm) {
   env_["WINSTON_API_PORT"] = "0";
+  env_["OPENAI_API_KEY"] = "";  // unset: a normal start without that provider
   testing::Background serve({WINSTON_BINARY, "serve"}, env_);
   const auto log = serve.wait_for_stderr("\"event\":\"http.listening\"", 60'000);
   ASSERT_FALSE(log.empty()) << serve.stderr_text();
+  EXPECT_NE(log.find(R"("level":"warning","event":"proxy.provider_unconfigured","provider":"openai","set":"OPENAI_API_KEY")"),
+            std::string::npos) << "a provider without a key is a warning naming the variable to set: " << log;
+  EXPECT_EQ(log.find(R"("level":"error")"), std::string::npos) << "a normal start logs no error: " << log;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(log, m, std::regex(R"("port":(\d+))")));
   const auto port = static_cast<std::uint16_t>(std::stoi(m[1]));

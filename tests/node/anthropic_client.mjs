@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One Messages API call through the official @anthropic-ai/sdk, for the proxy's
-// tests. Usage:  node anthropic_client.mjs create|stream|error|stream_error
+// tests. Usage:  node anthropic_client.mjs create|stream|error|stream_error|models
 //
 // Environment: WINSTON_PROXY_URL (e.g. http://127.0.0.1:PORT; the SDK appends
 // /v1/messages), WINSTON_API_KEY (SDK 1.x sends it as "Authorization: Bearer",
@@ -13,13 +13,14 @@
 //   stream        the same plus "events": number of stream events received
 //   error         {"ok":false,"status","class","type","api_message","message","request_id"}
 //   stream_error  the same, for a streaming request
+//   models        {"ok":true,"ids":[...]}: client.models.list(), every page
 // Exit 0 when the call behaved as the mode expects (success for create/stream,
 // a thrown error for error/stream_error), 1 when it did not (the JSON then
 // describes what happened instead, with "unexpected": true), 2 on a harness
 // problem (bad mode, missing environment, dependencies not installed).
 import { HarnessError, importDep, requireEnv, run } from "./deps.mjs";
 
-const MODES = ["create", "stream", "error", "stream_error"];
+const MODES = ["create", "stream", "error", "stream_error", "models"];
 
 function errorJson(err) {
   return {
@@ -67,12 +68,18 @@ async function stream(client, params) {
   };
 }
 
+async function models(client) {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  return { ok: true, ids };
+}
+
 await run(async () => {
   const mode = process.argv[2];
   if (!MODES.includes(mode)) throw new HarnessError(`usage: anthropic_client.mjs ${MODES.join("|")}`);
   const baseURL = requireEnv("WINSTON_PROXY_URL");
   const apiKey = requireEnv("WINSTON_API_KEY");
-  const model = requireEnv("WINSTON_MODEL");
+  const model = mode === "models" ? "" : requireEnv("WINSTON_MODEL");
   const { default: Anthropic } = await importDep("@anthropic-ai/sdk");
   // authToken: null so an ANTHROPIC_AUTH_TOKEN in the environment cannot add
   // an Authorization header next to x-api-key.
@@ -85,7 +92,8 @@ await run(async () => {
   const wantError = mode === "error" || mode === "stream_error";
   let result;
   try {
-    result = mode === "stream" || mode === "stream_error" ? await stream(client, params) : await create(client, params);
+    if (mode === "models") result = await models(client);
+    else result = mode === "stream" || mode === "stream_error" ? await stream(client, params) : await create(client, params);
   } catch (err) {
     const j = errorJson(err);
     return wantError ? [j, 0] : [{ ...j, unexpected: true }, 1];

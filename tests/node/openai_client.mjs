@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One Chat Completions call through the official `openai` SDK, for the proxy's
-// tests. Usage:  node openai_client.mjs create|stream|stream_usage|error|stream_error
+// tests. Usage:  node openai_client.mjs create|stream|stream_usage|error|stream_error|models
 //
 // Environment: WINSTON_PROXY_URL (e.g. http://127.0.0.1:PORT; "/v1" is
 // appended, the SDK then posts to /v1/chat/completions), WINSTON_API_KEY (sent
@@ -15,11 +15,12 @@
 //   stream_usage  stream:true, stream_options:{include_usage:true}; same shape
 //   error         {"ok":false,"status","class","code","type","param","message","request_id"}
 //   stream_error  the same, for a streaming request
+//   models        {"ok":true,"ids":[...]}: client.models.list(), every page
 // Exit 0 when the call behaved as the mode expects, 1 when it did not (the
 // JSON then has "unexpected": true), 2 on a harness problem.
 import { HarnessError, importDep, requireEnv, run } from "./deps.mjs";
 
-const MODES = ["create", "stream", "stream_usage", "error", "stream_error"];
+const MODES = ["create", "stream", "stream_usage", "error", "stream_error", "models"];
 
 function errorJson(err) {
   return {
@@ -68,12 +69,18 @@ async function stream(client, params) {
   return { ok: true, id, model, text, finish_reason: finish, usage, events };
 }
 
+async function models(client) {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  return { ok: true, ids };
+}
+
 await run(async () => {
   const mode = process.argv[2];
   if (!MODES.includes(mode)) throw new HarnessError(`usage: openai_client.mjs ${MODES.join("|")}`);
   const baseURL = requireEnv("WINSTON_PROXY_URL").replace(/\/+$/, "") + "/v1";
   const apiKey = requireEnv("WINSTON_API_KEY");
-  const model = requireEnv("WINSTON_MODEL");
+  const model = mode === "models" ? "" : requireEnv("WINSTON_MODEL");
   const { default: OpenAI } = await importDep("openai");
   // organization/project: null so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the
   // environment cannot add headers.
@@ -87,7 +94,8 @@ await run(async () => {
   const wantError = mode === "error" || mode === "stream_error";
   let result;
   try {
-    result = mode.startsWith("stream") ? await stream(client, params) : await create(client, params);
+    if (mode === "models") result = await models(client);
+    else result = mode.startsWith("stream") ? await stream(client, params) : await create(client, params);
   } catch (err) {
     const j = errorJson(err);
     return wantError ? [j, 0] : [{ ...j, unexpected: true }, 1];

@@ -37,7 +37,8 @@ class ProxyProcessTest : public ::testing::TestWithParam<std::string> {
     db_ = tdb_.open(2);
     ASSERT_TRUE(db_);
     services::TenantService tenants(*db_, clock_, TierTable::defaults());
-    auto t = tenants.create({"test", {}}, {"Crashy", "c@example.com", "https://c.example.com", {}, "free", {}});
+    // Starter: the default catalog offers claude-sonnet-4-5 from starter up.
+    auto t = tenants.create({"test", {}}, {"Crashy", "c@example.com", "https://c.example.com", {}, "starter", {}});
     ASSERT_TRUE(t.ok());
     tenant_id_ = t->id;
     services::KeyService keys(*db_, clock_);
@@ -126,7 +127,7 @@ TEST_P(ProxyProcessTest, KillNineMidStreamLeavesNoOpenReservationAfterRestart) {
   EXPECT_EQ(tdb_.count("credit_usage", "request_id = 'doomed' AND status = 'interrupted' AND credits_mc = " +
                                           std::to_string(held)),
             1);
-  EXPECT_EQ(balance(), 50'000'000 - held);
+  EXPECT_EQ(balance(), 250'000'000 - held);
   EXPECT_EQ(balance(), ledger_sum());
   restarted->signal(SIGTERM);
   EXPECT_EQ(restarted->wait(15'000), 0);

@@ -38,16 +38,7 @@ class ProxyTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     WINSTON_REQUIRE_DB(tdb_);
-    server_ = std::make_unique<TestServer>(tdb_, std::chrono::seconds(5), [this](app::Config& c) {
-      std::vector<Provider> providers = {
-          {"anthropic", WireApi::kAnthropicMessages, anthropic_.base_url(), "ANTHROPIC_API_KEY"},
-          {"moonshot", WireApi::kOpenAIChat, openai_.base_url() + "/v1", "MOONSHOT_API_KEY"}};
-      c.catalog = Catalog(providers, Catalog::defaults().models());
-      c.provider_keys = {{"anthropic", kAnthropicKey}, {"moonshot", kMoonshotKey}};
-      c.upstream_first_byte_timeout_ms = 1500;
-      c.upstream_idle_timeout_ms = 1500;
-      c.upstream_connect_timeout_ms = 1500;
-    });
+    server_ = std::make_unique<TestServer>(tdb_, std::chrono::seconds(5), [this](app::Config& c) { configure(c); });
     HttpClient admin = server_->client();
     auto t = admin.post("/v1/tenants", R"({"name":"Proxy Shop","email":"p@example.com","website_url":"https://p.example.com"})");
     ASSERT_EQ(t.status, 201U) << t.body;
@@ -56,6 +47,44 @@ class ProxyTest : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(k.status, 201U) << k.body;
     key_ = std::string(k.json().at("key").as_string());
     key_id_ = std::string(k.json().at("id").as_string());
+  }
+  /// The fake upstreams as the providers; the tenant is on the free tier (see models_for_relay_tests).
+  void configure(app::Config& c) {
+    std::vector<Provider> providers = {
+        {"anthropic", WireApi::kAnthropicMessages, anthropic_.base_url(), "ANTHROPIC_API_KEY"},
+        {"moonshot", WireApi::kOpenAIChat, openai_.base_url() + "/v1", "MOONSHOT_API_KEY"}};
+    c.catalog = Catalog(providers, testing::models_for_relay_tests());
+    c.provider_keys = {{"anthropic", kAnthropicKey}, {"moonshot", kMoonshotKey}};
+    c.upstream_first_byte_timeout_ms = 1500;
+    c.upstream_idle_timeout_ms = 1500;
+    c.upstream_connect_timeout_ms = 1500;
+  }
+  /// A minimal call of `model` on `api`'s endpoint with `key`, on the proxy at `port` (default: this fixture's).
+  HttpReply ask(WireApi api, const std::string& model, bool stream, const std::string& key, std::uint16_t port = 0) {
+    HttpClient c(port != 0 ? port : server_->proxy_port(), key);
+    const bool anthropic = api == WireApi::kAnthropicMessages;
+    return c.post(anthropic ? "/v1/messages" : "/v1/chat/completions",
+                  json::serialize(json::object{{"model", model}, {"max_tokens", 64}, {"stream", stream},
+                                               {"messages", json::array{json::object{{"role", "user"}, {"content", "Hi"}}}}}));
+  }
+  /// A new tenant on `tier` and a key of it.
+  std::pair<std::string, std::string> tenant_with_key(const std::string& tier) {
+    auto admin = server_->client();
+    auto t = admin.post("/v1/tenants", json::serialize(json::object{{"name", "Tier " + tier}, {"email", tier + "@example.com"},
+                                                                    {"website_url", "https://t.example.com"}, {"tier", tier}}));
+    EXPECT_EQ(t.status, 201U) << t.body;
+    const std::string id(t.json().at("id").as_string());
+    auto k = admin.post("/v1/tenants/" + id + "/keys", R"({"name":"cell"})");
+    EXPECT_EQ(k.status, 201U) << k.body;
+    return {id, std::string(k.json().at("key").as_string())};
+  }
+  std::set<std::string> listed_models(const std::string& key, std::uint16_t port = 0) {
+    auto r = HttpClient(port != 0 ? port : server_->proxy_port(), key).get("/v1/models");
+    EXPECT_EQ(r.status, 200U) << r.body;
+    std::set<std::string> ids;
+    const auto doc = r.json();
+    for (const auto& m : doc.at("data").as_array()) ids.insert(std::string(m.at("id").as_string()));
+    return ids;
   }
 
   HttpClient proxy() { return HttpClient(server_->proxy_port(), key_); }
@@ -93,10 +122,11 @@ class ProxyTest : public ::testing::TestWithParam<std::string> {
   }
   /// Rows of credit_usage matching `where`. A stream is settled just after its
   /// last byte is sent, so this waits (bounded) for the expected row to appear.
-  std::int64_t usage_rows(const std::string& where, std::int64_t expect_at_least = 1) {
+  std::int64_t usage_rows(const std::string& where, std::int64_t expect_at_least = 1, std::string tenant = {}) {
+    if (tenant.empty()) tenant = tenant_id_;
     std::int64_t n = 0;
     for (int i = 0; i < 100; ++i) {
-      n = tdb_.count("credit_usage", "tenant_id = '" + tenant_id_ + "' AND " + where);
+      n = tdb_.count("credit_usage", "tenant_id = '" + tenant + "' AND " + where);
       if (n >= expect_at_least) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -234,7 +264,7 @@ TEST_P(ProxyTest, UnknownModelsAndTheWrongApiGetClearClientErrors) {
   EXPECT_EQ(unknown.status, 404U);
   EXPECT_EQ(unknown.json().at("error").at("code").as_string(), "model_not_found");
   EXPECT_NE(std::string(unknown.json().at("error").at("message").as_string()).find("GET /v1/models"), std::string::npos);
-  auto wrong_api = openai_call(false, false, {}, "claude-opus-4-6");
+  auto wrong_api = openai_call(false, false, {}, "claude-sonnet-4-6");
   EXPECT_EQ(wrong_api.status, 400U);
   EXPECT_NE(std::string(wrong_api.json().at("error").at("message").as_string()).find("/v1/messages"), std::string::npos);
   auto wrong_api2 = anthropic_call(false, {}, "kimi-k2.5");
@@ -461,17 +491,86 @@ TEST_P(ProxyTest, ProviderCertificatesAreVerified) {
   std::filesystem::remove_all(dir);
 }
 
-TEST_P(ProxyTest, ModelsAreListedInOpenAIsShape) {
+TEST_P(ProxyTest, ModelsAreListedInOpenAIsShapeForTheTenantsTierOnly) {
   auto r = proxy().get("/v1/models");
   ASSERT_EQ(r.status, 200U);
   EXPECT_EQ(r.json().at("object").as_string(), "list");
-  std::set<std::string> ids;
-  const auto doc = r.json();
-  for (const auto& m : doc.at("data").as_array()) ids.insert(std::string(m.at("id").as_string()));
-  EXPECT_TRUE(ids.contains("kimi-k2.5") && ids.contains("claude-sonnet-4-5") && ids.contains("claude-opus-4-6"));
+  EXPECT_EQ(listed_models(key_), (std::set<std::string>{"kimi-k2.5", "claude-sonnet-4-5", "claude-sonnet-4-6"}))
+      << "a free tenant is not offered claude-opus-4-6";
+  const auto [pro_id, pro_key] = tenant_with_key("pro");
+  EXPECT_EQ(listed_models(pro_key),
+            (std::set<std::string>{"kimi-k2.5", "claude-sonnet-4-5", "claude-sonnet-4-6", "claude-opus-4-6"}));
   HttpClient anon(server_->proxy_port());
   EXPECT_EQ(anon.get("/v1/models").status, 401U);
   EXPECT_EQ(anon.get("/healthz").status, 200U);
+}
+
+TEST_P(ProxyTest, AModelTheTierIsNotOfferedIs403InBothShapesBeforeAnyUpstreamByteOrCredit) {
+  for (const bool stream : {false, true}) {
+    for (const auto& model : {std::string("claude-opus-4-6"), std::string("opus")}) {
+      auto a = ask(WireApi::kAnthropicMessages, model, stream, key_);
+      EXPECT_EQ(a.status, 403U) << a.body;
+      EXPECT_EQ(a.headers["content-type"], "application/json") << "an error, not an event stream";
+      EXPECT_EQ(a.json().at("type").as_string(), "error");
+      EXPECT_EQ(a.json().at("error").at("type").as_string(), "permission_error");
+      const std::string am(a.json().at("error").at("message").as_string());
+      EXPECT_EQ(am, "model 'claude-opus-4-6' is not offered to the 'free' tier; GET /v1/models lists the models "
+                    "your tier can use");
+      // On the OpenAI endpoint too: the entitlement is checked before which API serves the model.
+      auto o = ask(WireApi::kOpenAIChat, model, stream, key_);
+      EXPECT_EQ(o.status, 403U) << o.body;
+      EXPECT_EQ(o.json().at("error").at("type").as_string(), "permission_error");
+      EXPECT_EQ(o.json().at("error").at("code").as_string(), "permission_denied");
+      EXPECT_EQ(o.json().at("error").at("message").as_string(), am);
+    }
+  }
+  EXPECT_EQ(anthropic_.request_count() + openai_.request_count(), 0U) << "no upstream request";
+  EXPECT_EQ(balance(), 50'000'000) << "nothing charged";
+  EXPECT_EQ(balance(), ledger_sum());
+  EXPECT_EQ(tdb_.count("credit_reservations"), 0) << "nothing held";
+  EXPECT_EQ(tdb_.count("credit_usage"), 0) << "no usage row";
+  HttpClient admin_on_proxy(server_->proxy_port(), testing::kAdminToken);
+  EXPECT_NE(admin_on_proxy.get("/metrics").body.find(
+                "winston_proxy_tier_refusals_total{tier=\"free\",model=\"claude-opus-4-6\"} 8"),
+            std::string::npos);
+
+  // A pro tenant is served the same model, streaming and not; on the wrong API it is told where to send it.
+  const auto [pro_id, pro_key] = tenant_with_key("pro");
+  auto whole = ask(WireApi::kAnthropicMessages, "claude-opus-4-6", false, pro_key);
+  EXPECT_EQ(whole.status, 200U) << whole.body;
+  auto streamed = ask(WireApi::kAnthropicMessages, "opus", true, pro_key);
+  EXPECT_EQ(streamed.status, 200U) << streamed.body;
+  EXPECT_EQ(testing::parse_sse(streamed.body).back().event, "message_stop");
+  EXPECT_EQ(ask(WireApi::kOpenAIChat, "claude-opus-4-6", false, pro_key).status, 400U);
+  EXPECT_EQ(anthropic_.request_count(), 2U);
+  EXPECT_EQ(json::parse(anthropic_.requests().front().body).at("model").as_string(), "claude-opus-4-6");
+  EXPECT_EQ(usage_rows("model = 'claude-opus-4-6' AND status = 'ok'", 2, pro_id), 2);
+}
+
+TEST_P(ProxyTest, ATierChangeReachesTheProxyWithinTheKeyCacheTtl) {
+  ManualClock clock(SystemClock().now_ms());
+  TestServer proxy(tdb_, std::chrono::seconds(5), [this](app::Config& c) {
+    configure(c);
+    c.key_cache_ms = 5000;
+  }, &clock);
+  const auto port = proxy.proxy_port();
+  auto admin = server_->client();
+  EXPECT_EQ(ask(WireApi::kAnthropicMessages, "claude-opus-4-6", false, key_, port).status, 403U);
+
+  ASSERT_EQ(admin.patch("/v1/tenants/" + tenant_id_, R"({"tier":"pro"})").status, 200U);
+  EXPECT_EQ(ask(WireApi::kAnthropicMessages, "claude-opus-4-6", false, key_, port).status, 403U)
+      << "the cached tier holds until the TTL";
+  clock.advance(5001);
+  EXPECT_EQ(ask(WireApi::kAnthropicMessages, "claude-opus-4-6", false, key_, port).status, 200U);
+  EXPECT_TRUE(listed_models(key_, port).contains("claude-opus-4-6"));
+
+  ASSERT_EQ(admin.patch("/v1/tenants/" + tenant_id_, R"({"tier":"free"})").status, 200U);
+  EXPECT_EQ(ask(WireApi::kAnthropicMessages, "claude-opus-4-6", false, key_, port).status, 200U);
+  clock.advance(5001);
+  EXPECT_EQ(ask(WireApi::kAnthropicMessages, "claude-opus-4-6", false, key_, port).status, 403U)
+      << "a downgrade stops the model after the TTL";
+  EXPECT_FALSE(listed_models(key_, port).contains("claude-opus-4-6"));
+  EXPECT_EQ(anthropic_.request_count(), 2U);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ProxyTest, testing::kBackends, [](const auto& p) { return p.param; });

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "support/fake_upstream.hpp"
 #include "support/subprocess.hpp"
@@ -39,7 +40,7 @@ class SdkTest : public ::testing::TestWithParam<std::string> {
     server_ = std::make_unique<TestServer>(tdb_, std::chrono::seconds(5), [this](app::Config& c) {
       c.catalog = Catalog({{"anthropic", WireApi::kAnthropicMessages, anthropic_.base_url(), "X"},
                            {"moonshot", WireApi::kOpenAIChat, openai_.base_url() + "/v1", "Y"}},
-                          Catalog::defaults().models());
+                          testing::models_for_relay_tests());
       c.provider_keys = {{"anthropic", "sk-a"}, {"moonshot", "sk-m"}};
     });
     auto admin = server_->client();
@@ -123,6 +124,46 @@ TEST_P(SdkTest, UnauthenticatedAndOutOfCreditsSurfaceAsTheSdksOwnErrors) {
   EXPECT_EQ(o402.at("status").as_int64(), 402);
   EXPECT_EQ(o402.at("code").as_string(), "insufficient_quota");
   EXPECT_EQ(anthropic_.request_count() + openai_.request_count(), 0U);
+}
+
+/// The ids an SDK's models.list() returned.
+std::set<std::string> ids_of(const json::object& listed) {
+  std::set<std::string> ids;
+  if (const auto* a = listed.if_contains("ids"); a != nullptr && a->is_array()) {
+    for (const auto& id : a->as_array()) ids.insert(std::string(id.as_string()));
+  }
+  return ids;
+}
+
+TEST_P(SdkTest, AModelTheTierIsNotOfferedIsTheSdksPermissionDeniedErrorAndIsNotListed) {
+  for (const std::string mode : {"error", "stream_error"}) {
+    auto a = sdk("anthropic_client.mjs", mode, "claude-opus-4-6");
+    EXPECT_EQ(a.at("status").as_int64(), 403) << mode;
+    EXPECT_EQ(a.at("class").as_string(), "PermissionDeniedError") << mode;
+    EXPECT_EQ(a.at("type").as_string(), "permission_error") << mode;
+    EXPECT_NE(std::string(a.at("api_message").as_string()).find("'free' tier"), std::string::npos) << mode;
+    auto o = sdk("openai_client.mjs", mode, "claude-opus-4-6");
+    EXPECT_EQ(o.at("status").as_int64(), 403) << mode;
+    EXPECT_EQ(o.at("class").as_string(), "PermissionDeniedError") << mode;
+    EXPECT_EQ(o.at("code").as_string(), "permission_denied") << mode;
+    EXPECT_NE(std::string(o.at("message").as_string()).find("GET /v1/models"), std::string::npos) << mode;
+  }
+  EXPECT_EQ(anthropic_.request_count() + openai_.request_count(), 0U);
+
+  const std::set<std::string> free_models{"kimi-k2.5", "claude-sonnet-4-5", "claude-sonnet-4-6"};
+  EXPECT_EQ(ids_of(sdk("openai_client.mjs", "models", "")), free_models);
+  EXPECT_EQ(ids_of(sdk("anthropic_client.mjs", "models", "")), free_models);
+  auto admin = server_->client();
+  auto pro = admin.post("/v1/tenants", R"({"name":"Pro Shop","email":"pro@example.com","website_url":"https://pro.example.com","tier":"pro"})");
+  ASSERT_EQ(pro.status, 201U) << pro.body;
+  const std::string pro_key(admin.post("/v1/tenants/" + std::string(pro.json().at("id").as_string()) + "/keys", "{}")
+                                .json().at("key").as_string());
+  auto pro_models = free_models;
+  pro_models.insert("claude-opus-4-6");
+  EXPECT_EQ(ids_of(sdk("openai_client.mjs", "models", "", pro_key)), pro_models);
+  EXPECT_EQ(ids_of(sdk("anthropic_client.mjs", "models", "", pro_key)), pro_models);
+  auto served = sdk("anthropic_client.mjs", "create", "claude-opus-4-6", pro_key);
+  EXPECT_EQ(served.at("text").as_string(), "Hello from the fake upstream.");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SdkTest, testing::kBackends, [](const auto& p) { return p.param; });

@@ -7,7 +7,7 @@
 namespace winston::testing {
 
 TestServer::TestServer(const TestDatabase& db, std::chrono::milliseconds read_timeout,
-                       const std::function<void(app::Config&)>& tweak) {
+                       const std::function<void(app::Config&)>& tweak, const Clock* clock) {
   data_dir_ = (std::filesystem::temp_directory_path() / ("winston-srv-" + random_hex(8))).string();
   app::Config config;
   config.data_dir = data_dir_;
@@ -21,7 +21,7 @@ TestServer::TestServer(const TestDatabase& db, std::chrono::milliseconds read_ti
   config.api_http.idle_timeout = read_timeout;
   config.instance_id = "test-" + random_hex(4);
   if (tweak) tweak(config);
-  auto rt = app::Runtime::create(config, clock_);
+  auto rt = app::Runtime::create(config, clock != nullptr ? *clock : clock_);
   if (!rt.ok()) throw std::runtime_error("runtime: " + rt.error().message);
   runtime_ = std::move(rt).value();
   auto started = runtime_->start();

@@ -4,8 +4,10 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "app/runtime.hpp"
+#include "core/catalog.hpp"
 #include "support/http_client.hpp"
 #include "support/test_database.hpp"
 
@@ -13,10 +15,22 @@ namespace winston::testing {
 
 inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
 
+/// The default catalog's models with the Sonnet models offered to every tier,
+/// so relay tests can run on a free tenant; Opus keeps its pro/enterprise
+/// restriction for the entitlement tests.
+inline std::vector<ModelEntry> models_for_relay_tests() {
+  auto models = Catalog::defaults().models();
+  for (auto& m : models) {
+    if (m.id.starts_with("claude-sonnet")) m.tiers.clear();
+  }
+  return models;
+}
+
 class TestServer {
  public:
+  /// `clock`, when given, replaces the system clock (it must outlive the server).
   explicit TestServer(const TestDatabase& db, std::chrono::milliseconds read_timeout = std::chrono::seconds(5),
-                      const std::function<void(app::Config&)>& tweak = {});
+                      const std::function<void(app::Config&)>& tweak = {}, const Clock* clock = nullptr);
   ~TestServer();
   std::uint16_t port() const { return runtime_->api_port(); }
   std::uint16_t proxy_port() const { return runtime_->proxy_port(); }
