@@ -8,6 +8,7 @@
 #include <pwd.h>
 
 #include "api/agent_api.hpp"
+#include "api/audit_api.hpp"
 #include "api/instance_api.hpp"
 #include "api/views.hpp"
 #include "app/config.hpp"
@@ -312,6 +313,32 @@ void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   }
 }
 
+struct AuditArgs {
+  services::AuditFilter filter;
+};
+
+// Prints one page; the next one is `--cursor <next_cursor>`.
+int run_audit(const AuditArgs& a, services::AuditService& svc) {
+  auto r = svc.list(a.filter);
+  if (!r.ok()) return fail(r.error());
+  print(api::audit_page_json(*r));
+  return 0;
+}
+
+void add_audit_commands(CLI::App& audit, AuditArgs& a) {
+  audit.require_subcommand(1);
+  auto* list = audit.add_subcommand("list", "Audit rows, newest first (JSON, with next_cursor for the next page)");
+  auto& f = a.filter;
+  list->add_option("--tenant", f.tenant, "Tenant id or slug (a deleted tenant by its id)");
+  list->add_option("--actor", f.actor, "Exact actor, e.g. admin or cli:root");
+  list->add_option("--action", f.action, "Exact action, or a prefix ending in . or * (tenant., cell.*)");
+  list->add_option("--target", f.target, "Exact target, e.g. tenant:<id>");
+  list->add_option("--since", f.from, "From this time, epoch ms (inclusive)");
+  list->add_option("--until", f.to, "Before this time, epoch ms (exclusive)");
+  list->add_option("--limit", f.limit, "Page size 1-200")->capture_default_str();
+  list->add_option("--cursor", f.cursor, "next_cursor of the previous page");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -333,6 +360,7 @@ int main(int argc, char** argv) {
   auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
   auto* config_cmd = app.add_subcommand("config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback");
   auto* skill_cmd = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
+  auto* audit_cmd = app.add_subcommand("audit", "Read the audit log: who did what to which tenant, and when");
   TenantArgs targs;
   std::string tenant_cmd;
   add_tenant_commands(*tenant, targs, tenant_cmd);
@@ -342,6 +370,8 @@ int main(int argc, char** argv) {
   InstanceArgs iargs;
   std::string instance_cmd;
   add_instance_commands(*instance, iargs, instance_cmd);
+  AuditArgs aargs;
+  add_audit_commands(*audit_cmd, aargs);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -378,5 +408,6 @@ int main(int argc, char** argv) {
   if (config_cmd_name.starts_with("config ")) return run_config(config_cmd_name.substr(7), cargs, (*rt)->configs());
   if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
   if (instance->parsed()) return run_instance(instance_cmd, iargs, (*rt)->instances());
+  if (audit_cmd->parsed()) return run_audit(aargs, (*rt)->audit());
   return run_tenant(tenant_cmd, targs, (*rt)->tenants(), (*rt)->instances());
 }
