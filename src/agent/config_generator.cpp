@@ -305,4 +305,51 @@ Result<ConfigFiles> generate_config(const GeneratorInput& in) {
   return files;
 }
 
+std::vector<ConfigWarning> config_warnings(const GeneratorInput& in) {
+  std::vector<ConfigWarning> out;
+  if (in.tenant == nullptr) return out;
+  const BusinessProfile profile = in.profile != nullptr ? *in.profile : minimal_profile(*in.tenant);
+  const std::string& tenant = in.tenant->slug;
+  if (profile.industry.find_first_not_of(" \t") == std::string::npos) {
+    out.push_back({"industry_unknown",
+                   fmt::format("industry is not set: the cannabis-dispensary compliance rules (21+, no medical claims) "
+                               "are not in AGENTS.md; set it with PATCH /v1/tenants/{} "
+                               "{{\"industry\":\"cannabis-dispensary\"}} and generate the config again",
+                               tenant)});
+  }
+  if (in.profile_source == "extracted") {
+    out.push_back({"analysis_fallback",
+                   fmt::format("the website analysis fell back to the text extracted without the model (the site "
+                               "was unreachable or the model call failed): hours, products, tone and compliance notes "
+                               "may be missing; re-run POST /v1/tenants/{}/analyze and generate the config again",
+                               tenant)});
+  } else if (in.profile_source == "none") {
+    out.push_back({"not_analyzed", fmt::format("the website has not been analyzed: the agent knows only the tenant "
+                                               "record; run POST /v1/tenants/{}/analyze and generate the config again",
+                                               tenant)});
+  }
+  return out;
+}
+
+json::array warnings_to_json(const std::vector<ConfigWarning>& warnings) {
+  json::array out;
+  for (const auto& w : warnings) out.push_back(json::object{{"code", w.code}, {"message", w.message}});
+  return out;
+}
+
+std::vector<ConfigWarning> warnings_from_json(std::string_view text) {
+  std::vector<ConfigWarning> out;
+  boost::system::error_code ec;
+  const auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& item : v.as_array()) {
+    const auto* obj = item.if_object();
+    const auto* code = obj != nullptr ? obj->if_contains("code") : nullptr;
+    const auto* message = obj != nullptr ? obj->if_contains("message") : nullptr;
+    if (code == nullptr || message == nullptr || !code->is_string() || !message->is_string()) continue;
+    out.push_back({std::string(code->as_string()), std::string(message->as_string())});
+  }
+  return out;
+}
+
 }  // namespace winston::agent

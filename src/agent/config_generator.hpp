@@ -6,9 +6,12 @@
 // written: the config refers to ${OPENCLAW_GATEWAY_TOKEN}, ${WINSTON_API_KEY}
 // and ${OPENCLAW_WORKSPACE_DIR}, which the cell's environment provides.
 
+#include <boost/json/array.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/assets.hpp"
@@ -47,6 +50,20 @@ inline constexpr std::size_t kMaxWorkspaceTotalChars = 60'000;
 /// kInvalidField when the tier has no model, a template does not render, or
 /// the files exceed OpenClaw's limits.
 Result<ConfigFiles> generate_config(const GeneratorInput& in);
+
+/// Something the generated config lacks because the profile it was made
+/// from is partial, with how to fix it; `code` is stable, `message` for people.
+struct ConfigWarning {
+  std::string code;  // "industry_unknown", "analysis_fallback", "not_analyzed"
+  std::string message;
+  bool operator==(const ConfigWarning&) const = default;
+};
+
+/// The warnings of the config generate_config(in) makes; empty for a complete profile.
+std::vector<ConfigWarning> config_warnings(const GeneratorInput& in);
+boost::json::array warnings_to_json(const std::vector<ConfigWarning>& warnings);
+/// The stored form back; anything unreadable yields no warnings.
+std::vector<ConfigWarning> warnings_from_json(std::string_view text);
 
 /// Text from a tenant or a website made safe for one Markdown line: control
 /// characters and newlines become spaces (so no value can start a heading or

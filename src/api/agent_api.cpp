@@ -121,8 +121,13 @@ void register_skill_routes(http::Router& router, services::ConfigService& config
 }  // namespace
 
 json::object snapshot_meta_json(const storage::configs::SnapshotRow& s) {
-  return {{"version", s.version},       {"content_hash", s.content_hash}, {"created_by", s.created_by},
-          {"reason", s.reason},         {"created_at", s.created_at},     {"tenant_id", s.tenant_id}};
+  return {{"version", s.version},
+          {"content_hash", s.content_hash},
+          {"created_by", s.created_by},
+          {"reason", s.reason},
+          {"created_at", s.created_at},
+          {"tenant_id", s.tenant_id},
+          {"warnings", agent::warnings_to_json(agent::warnings_from_json(s.warnings_json))}};
 }
 
 json::object snapshot_json(const services::Snapshot& s) {

@@ -56,6 +56,7 @@ json::value instance_json(const services::InstanceView& v) {
   json::array events;
   for (const auto& e : v.events) events.push_back(instance_event_json(e));
   out.as_object()["events"] = std::move(events);
+  out.as_object()["config_warnings"] = agent::warnings_to_json(v.config_warnings);
   return out;
 }
 

@@ -17,6 +17,12 @@ std::string_view openapi_document() {
       "TenantId": {"name": "id", "in": "path", "required": true, "description": "tenant id or slug", "schema": {"type": "string"}},
       "Limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
       "Offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+      "AuditActor": {"name": "actor", "in": "query", "description": "exact actor, e.g. admin or cli:root", "schema": {"type": "string"}},
+      "AuditAction": {"name": "action", "in": "query", "description": "exact action (tenant.update), or a prefix ending in . or * (tenant., cell.*)", "schema": {"type": "string"}},
+      "AuditTarget": {"name": "target", "in": "query", "description": "exact target, e.g. tenant:<id>", "schema": {"type": "string"}},
+      "AuditFrom": {"name": "from", "in": "query", "description": "created_at >= from (epoch ms)", "schema": {"type": "integer", "minimum": 0}},
+      "AuditTo": {"name": "to", "in": "query", "description": "created_at < to (epoch ms)", "schema": {"type": "integer", "minimum": 0}},
+      "AuditCursor": {"name": "cursor", "in": "query", "description": "next_cursor of the previous page (opaque)", "schema": {"type": "string"}},
       "ConnectorId": {"name": "connector_id", "in": "path", "required": true, "schema": {"type": "string"}}
     },
     "schemas": {
@@ -53,7 +59,11 @@ std::string_view openapi_document() {
         "version": {"type": "integer"}, "content_hash": {"type": "string", "description": "SHA-256 over every (path, content)"},
         "created_by": {"type": "string"}, "reason": {"type": "string"}, "created_at": {"type": "integer"}, "tenant_id": {"type": "string"},
         "created": {"type": "boolean", "description": "generate/rollback only: false when the content equalled the latest version, which is returned"},
-        "files": {"description": "file names (generate/rollback) or path -> content (GET one version)"}}},
+        "files": {"description": "file names (generate/rollback) or path -> content (GET one version)"},
+        "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/ConfigWarning"}, "description": "what this config lacks because the profile was partial; empty when complete"}}},
+      "ConfigWarning": {"type": "object", "properties": {
+        "code": {"type": "string", "enum": ["industry_unknown", "analysis_fallback", "not_analyzed"]},
+        "message": {"type": "string", "description": "which rules are missing and how to fix it (see docs/agent-config.md)"}}},
       "Profile": {"type": "object", "description": "a stored business profile version", "properties": {
         "version": {"type": "integer"}, "source": {"type": "string", "enum": ["llm", "extracted"]}, "source_url": {"type": "string"},
         "profile": {"type": "object"}, "extracted": {"type": "object"}, "model": {"type": "string", "nullable": true},
@@ -90,10 +100,17 @@ std::string_view openapi_document() {
         "attempts": {"type": "integer"}, "last_error": {"type": "string", "nullable": true}, "next_attempt_at": {"type": "integer", "nullable": true},
         "delete_tenant": {"type": "boolean"}, "external": {"type": "object", "description": "the backend's resource ids (no secrets)"},
         "ready_at": {"type": "integer", "nullable": true}, "created_at": {"type": "integer"}, "updated_at": {"type": "integer"},
-        "events": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceEvent"}}}},
+        "events": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceEvent"}},
+        "config_warnings": {"type": "array", "items": {"$ref": "#/components/schemas/ConfigWarning"}, "description": "the warnings of the config version deployed (snapshot_version)"}}},
       "InstanceEvent": {"type": "object", "properties": {"id": {"type": "string"}, "at": {"type": "integer"},
         "kind": {"type": "string", "enum": ["transition", "step", "error"]}, "from": {"type": "string", "nullable": true},
         "to": {"type": "string", "nullable": true}, "message": {"type": "string"}}},
+      "AuditEntry": {"type": "object", "properties": {
+        "id": {"type": "string"}, "tenant_id": {"type": "string", "nullable": true, "description": "null on the row of a tenant's deletion, which outlives the tenant; its target still names it"},
+        "actor": {"type": "string", "example": "admin"}, "action": {"type": "string", "example": "tenant.credit"}, "target": {"type": "string", "example": "tenant:0193..."},
+        "details": {"type": "object"}, "request_id": {"type": "string", "nullable": true}, "created_at": {"type": "integer"}}},
+      "AuditPage": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}},
+        "limit": {"type": "integer"}, "next_cursor": {"type": "string", "nullable": true, "description": "pass as cursor for the next (older) page; null on the last page"}}},
       "Page": {"type": "object", "properties": {"data": {"type": "array", "items": {}}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}}
     },
     "responses": {
@@ -338,6 +355,22 @@ std::string_view openapi_document() {
               "responses": {"200": {"description": "the snapshot", "content": {"application/json": {"schema": {"type": "object", "properties": {
                               "version": {"type": "integer"}, "content_hash": {"type": "string"}, "files": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
                             "401": {"description": "missing, unknown or revoked tenant key"}, "404": {"description": "the tenant has no such version"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/audit": {
+      "get": {"summary": "the audit log, newest first (keyset pages: follow next_cursor)",
+              "parameters": [{"name": "tenant", "in": "query", "description": "tenant id or slug: its rows and the row of its deletion (a deleted tenant by its id)", "schema": {"type": "string"}},
+                             {"$ref": "#/components/parameters/AuditActor"}, {"$ref": "#/components/parameters/AuditAction"}, {"$ref": "#/components/parameters/AuditTarget"},
+                             {"$ref": "#/components/parameters/AuditFrom"}, {"$ref": "#/components/parameters/AuditTo"}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/AuditCursor"}],
+              "responses": {"200": {"description": "a page of audit rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuditPage"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "422": {"$ref": "#/components/responses/Invalid"}}}
+    },
+    "/v1/tenants/{id}/audit": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "get": {"summary": "one tenant's audit rows, newest first (keyset pages: follow next_cursor)",
+              "parameters": [{"$ref": "#/components/parameters/AuditActor"}, {"$ref": "#/components/parameters/AuditAction"}, {"$ref": "#/components/parameters/AuditTarget"},
+                             {"$ref": "#/components/parameters/AuditFrom"}, {"$ref": "#/components/parameters/AuditTo"}, {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/AuditCursor"}],
+              "responses": {"200": {"description": "a page of audit rows", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuditPage"}}}},
+                            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}, "422": {"$ref": "#/components/responses/Invalid"}}}
     },
     "/v1/tenants/{id}/ledger": {
       "parameters": [{"$ref": "#/components/parameters/TenantId"}],

@@ -11,6 +11,7 @@
 #include <pwd.h>
 
 #include "api/agent_api.hpp"
+#include "api/audit_api.hpp"
 #include "api/instance_api.hpp"
 #include "api/views.hpp"
 #include "app/config.hpp"
@@ -367,6 +368,32 @@ int run_smoke_command(const app::Config& config, SmokeArgs& a) {
   return app::run_smoke(a.options, std::cout);
 }
 
+struct AuditArgs {
+  services::AuditFilter filter;
+};
+
+// Prints one page; the next one is `--cursor <next_cursor>`.
+int run_audit(const AuditArgs& a, services::AuditService& svc) {
+  auto r = svc.list(a.filter);
+  if (!r.ok()) return fail(r.error());
+  print(api::audit_page_json(*r));
+  return 0;
+}
+
+void add_audit_commands(CLI::App& audit, AuditArgs& a) {
+  audit.require_subcommand(1);
+  auto* list = audit.add_subcommand("list", "Audit rows, newest first (JSON, with next_cursor for the next page)");
+  auto& f = a.filter;
+  list->add_option("--tenant", f.tenant, "Tenant id or slug (a deleted tenant by its id)");
+  list->add_option("--actor", f.actor, "Exact actor, e.g. admin or cli:root");
+  list->add_option("--action", f.action, "Exact action, or a prefix ending in . or * (tenant., cell.*)");
+  list->add_option("--target", f.target, "Exact target, e.g. tenant:<id>");
+  list->add_option("--since", f.from, "From this time, epoch ms (inclusive)");
+  list->add_option("--until", f.to, "Before this time, epoch ms (exclusive)");
+  list->add_option("--limit", f.limit, "Page size 1-200")->capture_default_str();
+  list->add_option("--cursor", f.cursor, "next_cursor of the previous page");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -397,6 +424,7 @@ int main(int argc, char** argv) {
       "smoke", "The acceptance run against a live deployment: a throw-away tenant through every check; exit 1 on a FAIL");
   SmokeArgs sargs;
   add_smoke_command(*smoke, sargs);
+  auto* audit_cmd = app.add_subcommand("audit", "Read the audit log: who did what to which tenant, and when");
   TenantArgs targs;
   std::string tenant_cmd;
   add_tenant_commands(*tenant, targs, tenant_cmd);
@@ -406,6 +434,8 @@ int main(int argc, char** argv) {
   InstanceArgs iargs;
   std::string instance_cmd;
   add_instance_commands(*instance, iargs, instance_cmd);
+  AuditArgs aargs;
+  add_audit_commands(*audit_cmd, aargs);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -443,5 +473,6 @@ int main(int argc, char** argv) {
   if (config_cmd_name.starts_with("config ")) return run_config(config_cmd_name.substr(7), cargs, (*rt)->configs());
   if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
   if (instance->parsed()) return run_instance(instance_cmd, iargs, (*rt)->instances());
+  if (audit_cmd->parsed()) return run_audit(aargs, (*rt)->audit());
   return run_tenant(tenant_cmd, targs, (*rt)->tenants(), (*rt)->instances());
 }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <future>
 
+#include "api/audit_api.hpp"
 #include "api/connector_api.hpp"
 #include "api/instance_api.hpp"
 #include "cells/kubernetes_provisioner.hpp"
@@ -202,6 +203,8 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   api::register_agent_routes(router_, *analyzer_, *configs_, auth_);
   connectors_ = std::make_unique<services::ConnectorService>(*db_, clock_, secret_box_);
   api::register_connector_admin_routes(router_, *connectors_, auth_);
+  audit_ = std::make_unique<services::AuditService>(*db_);
+  api::register_audit_routes(router_, *audit_, auth_);
   config_.api_http.name = "api";
   config_.api_http.body_limit_ceiling = config_.api_upload_limit;
   config_.api_http.body_limit_for = [limit = config_.api_upload_limit](std::string_view target) {

@@ -25,6 +25,7 @@
 #include "services/instance_service.hpp"
 #include "services/reconciler.hpp"
 #include "services/analyzer_service.hpp"
+#include "services/audit_service.hpp"
 #include "services/config_service.hpp"
 #include "services/key_service.hpp"
 #include "services/metering_service.hpp"
@@ -65,6 +66,7 @@ class Runtime {
   services::AnalyzerService& analyzer() { return *analyzer_; }
   services::ConnectorService& connectors() { return *connectors_; }
   services::InstanceService& instances() { return *instances_; }
+  services::AuditService& audit() { return *audit_; }
   /// The cell reconciler (roles all and worker), else null.
   services::Reconciler* reconciler() { return reconciler_.get(); }
   const http::Router& router() const { return router_; }
@@ -95,6 +97,7 @@ class Runtime {
   std::unique_ptr<services::AnalyzerService> analyzer_;
   std::unique_ptr<services::ConnectorService> connectors_;
   std::unique_ptr<services::InstanceService> instances_;
+  std::unique_ptr<services::AuditService> audit_;
   std::vector<std::unique_ptr<cells::Provisioner>> provisioners_;
   std::unique_ptr<services::Reconciler> reconciler_;
   api::AdminAuth auth_;

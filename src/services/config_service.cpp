@@ -7,6 +7,7 @@
 
 #include "core/business_profile.hpp"
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/instance_repository.hpp"
 #include "storage/profile_repository.hpp"
@@ -27,6 +28,25 @@ Status audit(storage::Connection& c, const Actor& actor, const Tenant& t, std::s
              const boost::json::object& details, EpochMs now) {
   return storage::audit::append(c, {new_uuid_v7(now), t.id, actor.name, std::move(action), std::move(target),
                                     boost::json::serialize(details), actor.request_id, now});
+}
+
+boost::json::array warning_codes(const std::vector<agent::ConfigWarning>& warnings) {
+  boost::json::array codes;
+  for (const auto& w : warnings) codes.push_back(boost::json::string(w.code));
+  return codes;
+}
+
+// Once per generation, so an operator reading the log learns which rules the
+// agent lacks and how to add them (the same text the API returns).
+void log_partial(const Tenant& t, std::int64_t version, const std::vector<agent::ConfigWarning>& warnings) {
+  if (warnings.empty()) return;
+  std::string message;
+  for (const auto& w : warnings) message += (message.empty() ? "" : " | ") + w.message;
+  log::warn("config.partial_profile", {{"tenant_id", t.id},
+                                       {"tenant", t.slug},
+                                       {"version", version},
+                                       {"warnings", warning_codes(warnings)},
+                                       {"message", message}});
 }
 
 Result<Snapshot> to_snapshot(storage::configs::SnapshotRow row) {
@@ -61,7 +81,7 @@ Result<std::vector<SkillState>> ConfigService::skill_states(storage::Connection&
   return out;
 }
 
-Result<agent::ConfigFiles> ConfigService::render(storage::Connection& c, const Tenant& t) {
+Result<ConfigService::Rendered> ConfigService::render(storage::Connection& c, const Tenant& t) {
   WINSTON_TRY_ASSIGN(const auto stored, storage::profiles::latest(c, t.id));
   std::optional<BusinessProfile> profile;
   if (stored) {
@@ -86,29 +106,36 @@ Result<agent::ConfigFiles> ConfigService::render(storage::Connection& c, const T
   in.assets = &assets_;
   in.cell = options_.cell;
   if (in.cell.proxy_url.empty() && options_.own_proxy_url) in.cell.proxy_url = options_.own_proxy_url();
-  return agent::generate_config(in);
+  WINSTON_TRY_ASSIGN(auto files, agent::generate_config(in));
+  return Rendered{std::move(files), agent::config_warnings(in)};
 }
 
-Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t, agent::ConfigFiles files,
+Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t, Rendered config,
                                              std::string_view action, std::string reason,
                                              boost::json::object details) {
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
   WINSTON_TRY(storage::tenants::lock(*conn, t.id));  // concurrent generations compare with the same latest
   const auto now = clock_.now_ms();
-  const std::string hash = agent::content_hash(files);
+  const std::string hash = agent::content_hash(config.files);
+  const std::string warnings = boost::json::serialize(agent::warnings_to_json(config.warnings));
+  if (!config.warnings.empty()) details["warnings"] = warning_codes(config.warnings);
   WINSTON_TRY_ASSIGN(auto latest, storage::configs::latest(*conn, t.id));
   if (latest && latest->content_hash == hash) {
     details["version"] = latest->version;
     details["unchanged"] = true;
     WINSTON_TRY(audit(*conn, actor, t, std::string(action), "config:" + std::to_string(latest->version), details, now));
+    // A version made before warnings were kept learns them now.
+    if (latest->warnings_json != warnings) WINSTON_TRY(storage::configs::set_warnings(*conn, latest->id, warnings));
     WINSTON_TRY(tx.commit());
+    latest->warnings_json = warnings;
+    log_partial(t, latest->version, config.warnings);
     WINSTON_TRY_ASSIGN(auto snapshot, to_snapshot(std::move(*latest)));
     return GenerateOutcome{std::move(snapshot), false};
   }
   storage::configs::SnapshotRow row{new_uuid_v7(now), t.id, 0, hash,
-                                    boost::json::serialize(agent::files_to_json(files)), actor.name, std::move(reason),
-                                    now};
+                                    boost::json::serialize(agent::files_to_json(config.files)), actor.name,
+                                    std::move(reason), now, warnings};
   WINSTON_TRY(storage::configs::insert_next(*conn, row));
   details["version"] = row.version;
   details["content_hash"] = hash;
@@ -117,19 +144,20 @@ Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t
   WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, t.id));
   if (cell && cell->desired_state == "running") WINSTON_TRY(storage::instances::wake(*conn, cell->id, now, true));
   WINSTON_TRY(tx.commit());
+  log_partial(t, row.version, config.warnings);
   row.files_json.clear();
-  return GenerateOutcome{Snapshot{std::move(row), std::move(files)}, true};
+  return GenerateOutcome{Snapshot{std::move(row), std::move(config.files)}, true};
 }
 
 Result<GenerateOutcome> ConfigService::generate(const Actor& actor, std::string_view tenant, std::string_view reason) {
   if (reason.size() > 500) return Error::invalid("reason", "reason must be at most 500 characters");
   // Rendered on one connection, stored on another: the lease is released before store() begins.
-  const auto load = [&]() -> Result<std::pair<Tenant, agent::ConfigFiles>> {
+  const auto load = [&]() -> Result<std::pair<Tenant, Rendered>> {
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
     WINSTON_TRY_ASSIGN(Tenant t, storage::tenants::require(*conn, tenant));
     if (t.is_system) return Error{ErrorCode::kForbidden, "the system tenant has no agent", {}};
-    WINSTON_TRY_ASSIGN(auto files, render(*conn, t));
-    return std::pair{std::move(t), std::move(files)};
+    WINSTON_TRY_ASSIGN(auto config, render(*conn, t));
+    return std::pair{std::move(t), std::move(config)};
   };
   WINSTON_TRY_ASSIGN(auto rendered, load());
   // The cell this config is for gets its gateway token and proxy key with its first config.
@@ -180,13 +208,14 @@ Result<std::vector<agent::FileDiff>> ConfigService::diff(const Actor& actor, std
 }
 
 Result<GenerateOutcome> ConfigService::rollback(const Actor& actor, std::string_view tenant, std::int64_t version) {
-  const auto load = [&]() -> Result<std::pair<Tenant, agent::ConfigFiles>> {
+  const auto load = [&]() -> Result<std::pair<Tenant, Rendered>> {
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
     WINSTON_TRY_ASSIGN(Tenant t, storage::tenants::require(*conn, tenant));
     WINSTON_TRY_ASSIGN(auto row, storage::configs::get(*conn, t.id, version));
     if (!row) return Error::not_found(fmt::format("tenant {} has no config version {}", t.slug, version));
     WINSTON_TRY_ASSIGN(auto files, agent::files_from_json(row->files_json));
-    return std::pair{std::move(t), std::move(files)};
+    // The old files come back with the warnings they were made with.
+    return std::pair{std::move(t), Rendered{std::move(files), agent::warnings_from_json(row->warnings_json)}};
   };
   WINSTON_TRY_ASSIGN(auto old, load());
   return store(actor, old.first, std::move(old.second), "config.rollback", fmt::format("rollback to version {}", version),

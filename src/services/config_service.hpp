@@ -31,7 +31,7 @@ struct ConfigOptions {
 };
 
 struct Snapshot {
-  storage::configs::SnapshotRow meta;
+  storage::configs::SnapshotRow meta;  // meta.warnings_json: what a partial profile left out
   agent::ConfigFiles files;
 };
 
@@ -83,8 +83,12 @@ class ConfigService {
   const agent::AgentAssets& assets() const { return assets_; }
 
  private:
-  Result<agent::ConfigFiles> render(storage::Connection& c, const Tenant& t);
-  Result<GenerateOutcome> store(const Actor& actor, const Tenant& t, agent::ConfigFiles files, std::string_view action,
+  struct Rendered {
+    agent::ConfigFiles files;
+    std::vector<agent::ConfigWarning> warnings;
+  };
+  Result<Rendered> render(storage::Connection& c, const Tenant& t);
+  Result<GenerateOutcome> store(const Actor& actor, const Tenant& t, Rendered config, std::string_view action,
                                 std::string reason, boost::json::object details);
   Result<std::vector<SkillState>> skill_states(storage::Connection& c, const Tenant& t);
   Result<std::string> reissue_if_revoked(const Actor& actor, const Tenant& t, std::string current);

@@ -7,6 +7,7 @@
 
 #include "core/ids.hpp"
 #include "storage/audit_repository.hpp"
+#include "storage/config_repository.hpp"
 #include "storage/tenant_repository.hpp"
 
 namespace winston::services {
@@ -90,6 +91,10 @@ Result<InstanceView> InstanceService::view(storage::Connection& c, const inst::I
   InstanceView v{row, {}};
   if (events > 0) {
     WINSTON_TRY_ASSIGN(v.events, inst::events(c, row.id, events, 0));
+  }
+  if (row.snapshot_version) {
+    WINSTON_TRY_ASSIGN(const auto warnings, storage::configs::warnings(c, row.tenant_id, *row.snapshot_version));
+    if (warnings) v.config_warnings = agent::warnings_from_json(*warnings);
   }
   return v;
 }

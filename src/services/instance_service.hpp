@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config_generator.hpp"
 #include "core/clock.hpp"
 #include "services/tenant_service.hpp"
 #include "storage/database.hpp"
@@ -30,6 +31,8 @@ inline constexpr std::string_view kFailed = "failed";
 struct InstanceView {
   storage::instances::InstanceRow row;
   std::vector<storage::instances::EventRow> events;  // newest first
+  /// The warnings of the config version the cell runs (row.snapshot_version): rules its agent lacks.
+  std::vector<agent::ConfigWarning> config_warnings{};
 };
 
 class InstanceService {

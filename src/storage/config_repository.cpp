@@ -4,19 +4,21 @@ namespace winston::storage::configs {
 namespace {
 
 SnapshotRow from_row(const Row& r, bool with_files) {
-  return {r.str(0), r.str(1), r.i64(2), r.str(3), with_files ? r.str(7) : std::string{}, r.str(4), r.str(5), r.i64(6)};
+  return {r.str(0), r.str(1), r.i64(2), r.str(3), with_files ? r.str(8) : std::string{}, r.str(4), r.str(5), r.i64(6),
+          r.str(7)};
 }
 
-constexpr std::string_view kMeta = "id, tenant_id, version, content_hash, created_by, reason, created_at";
+constexpr std::string_view kMeta = "id, tenant_id, version, content_hash, created_by, reason, created_at, warnings";
 
 }  // namespace
 
 Status insert_next(Connection& c, SnapshotRow& s) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("INSERT INTO config_snapshots (id, tenant_id, version, content_hash, files, "
-                                        "created_by, reason, created_at) SELECT $1, $2, COALESCE(MAX(version), 0) + 1, "
-                                        "$3, $4, $5, $6, $7 FROM config_snapshots WHERE tenant_id = $2 RETURNING version",
+                                        "created_by, reason, created_at, warnings) SELECT $1, $2, "
+                                        "COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6, $7, $8 FROM config_snapshots "
+                                        "WHERE tenant_id = $2 RETURNING version",
                                         {s.id, s.tenant_id, s.content_hash, s.files_json, s.created_by, s.reason,
-                                         s.created_at}));
+                                         s.created_at, s.warnings_json}));
   s.version = rows.front().i64(0);
   return {};
 }
@@ -53,6 +55,19 @@ Result<std::int64_t> count(Connection& c, std::string_view tenant_id) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT COUNT(*) FROM config_snapshots WHERE tenant_id = $1",
                                         {std::string(tenant_id)}));
   return rows.front().i64(0);
+}
+
+Status set_warnings(Connection& c, std::string_view id, std::string_view warnings_json) {
+  WINSTON_TRY(c.query("UPDATE config_snapshots SET warnings = $1 WHERE id = $2",
+                      {std::string(warnings_json), std::string(id)}));
+  return {};
+}
+
+Result<std::optional<std::string>> warnings(Connection& c, std::string_view tenant_id, std::int64_t version) {
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT warnings FROM config_snapshots WHERE tenant_id = $1 AND version = $2",
+                                        {std::string(tenant_id), version}));
+  if (rows.empty()) return std::optional<std::string>{};
+  return std::optional<std::string>{rows.front().str(0)};
 }
 
 }  // namespace winston::storage::configs

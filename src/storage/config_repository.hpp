@@ -21,6 +21,7 @@ struct SnapshotRow {
   std::string created_by;
   std::string reason;
   EpochMs created_at = 0;
+  std::string warnings_json = "[]";  // agent::ConfigWarning list: what a partial profile left out
 };
 
 /// Inserts `s` as version latest+1 (s.version is set); the caller holds the transaction.
@@ -30,6 +31,10 @@ Result<std::optional<SnapshotRow>> get(Connection& c, std::string_view tenant_id
 /// Newest first, without files.
 Result<std::vector<SnapshotRow>> list(Connection& c, std::string_view tenant_id, std::int64_t limit, std::int64_t offset);
 Result<std::int64_t> count(Connection& c, std::string_view tenant_id);
+/// Replaces a snapshot's warnings (a regeneration found the same content, made before warnings were kept).
+Status set_warnings(Connection& c, std::string_view id, std::string_view warnings_json);
+/// The warnings of one version, if it exists (for the instance view; no files read).
+Result<std::optional<std::string>> warnings(Connection& c, std::string_view tenant_id, std::int64_t version);
 
 }  // namespace winston::storage::configs
 

@@ -305,6 +305,24 @@ CREATE TABLE instance_events (
 CREATE INDEX instance_events_instance_idx ON instance_events (instance_id, at);
 )sql";
 
+// Version 6: reading the audit log. Its pages are keyset-paginated newest
+// first on (created_at, id), so each index a filter uses ends in both; the
+// target index also finds a deleted tenant's last row, which has no tenant_id.
+constexpr std::string_view kSchemaV6 = R"sql(
+DROP INDEX audit_log_tenant_idx;
+DROP INDEX audit_log_created_idx;
+CREATE INDEX audit_log_tenant_idx ON audit_log (tenant_id, created_at, id);
+CREATE INDEX audit_log_created_idx ON audit_log (created_at, id);
+CREATE INDEX audit_log_target_idx ON audit_log (target, created_at, id);
+)sql";
+
+// Version 7: what a config lacks because its profile was partial (industry
+// unknown, analysis fell back), kept with the snapshot so the instance view
+// can show the warnings of the version a cell runs.
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE config_snapshots ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+)sql";
+
 constexpr std::string_view kSqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 constexpr std::string_view kPostgresNowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -363,6 +381,8 @@ const std::vector<Migration>& migrations() {
        }},
       {4, "connector data", [](Backend) { return std::string(kSchemaV4); }},
       {5, "cells", [](Backend) { return std::string(kSchemaV5); }},
+      {6, "audit log reads", [](Backend) { return std::string(kSchemaV6); }},
+      {7, "config warnings", [](Backend) { return std::string(kSchemaV7); }},
   };
   return kAll;
 }

@@ -154,6 +154,57 @@ TEST_F(Generator, NonCannabisBusinessesGetNoCannabisRules) {
   EXPECT_EQ(files->at("workspace/AGENTS.md").find("Adults 21+"), std::string::npos);
 }
 
+std::vector<std::string> codes(const std::vector<ConfigWarning>& warnings) {
+  std::vector<std::string> out;
+  for (const auto& w : warnings) out.push_back(w.code);
+  return out;
+}
+
+TEST_F(Generator, APartialProfileIsNamedWithTheMissingRulesAndTheFix) {
+  using Codes = std::vector<std::string>;
+  auto in = input("free");
+  EXPECT_TRUE(config_warnings(in).empty()) << "an analysed dispensary lacks nothing";
+
+  // Not analysed, no industry: the README's onboarding before the fix.
+  tenant_.industry.reset();
+  in.profile = nullptr;
+  in.profile_source = "none";
+  auto warnings = config_warnings(in);
+  EXPECT_EQ(codes(warnings), (Codes{"industry_unknown", "not_analyzed"}));
+  const auto& industry = warnings.at(0).message;
+  for (const auto* needle : {"21+", "no medical claims", "AGENTS.md", "PATCH /v1/tenants/bud-bros",
+                             R"({"industry":"cannabis-dispensary"})", "generate the config again"}) {
+    EXPECT_NE(industry.find(needle), std::string::npos) << needle << " in: " << industry;
+  }
+  auto files = generate_config(in);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->at("workspace/AGENTS.md").find("No medical claims"), std::string::npos);
+
+  // The analysis fell back to the extracted text and found no industry either.
+  profile_.industry.clear();
+  in.profile = &profile_;
+  in.profile_source = "extracted";
+  warnings = config_warnings(in);
+  EXPECT_EQ(codes(warnings), (Codes{"industry_unknown", "analysis_fallback"}));
+  EXPECT_NE(warnings.at(1).message.find("POST /v1/tenants/bud-bros/analyze"), std::string::npos);
+
+  // The tenant's industry set: the rules are in, only the fallback is left to fix.
+  profile_.industry = "cannabis-dispensary";
+  EXPECT_EQ(codes(config_warnings(in)), (Codes{"analysis_fallback"}));
+  files = generate_config(in);
+  ASSERT_TRUE(files.ok());
+  EXPECT_NE(files->at("workspace/AGENTS.md").find("No medical claims"), std::string::npos);
+  EXPECT_NE(files->at("workspace/AGENTS.md").find("Adults 21+ only"), std::string::npos);
+}
+
+TEST(ConfigWarnings, SurviveTheirStoredFormAndIgnoreAnythingElse) {
+  const std::vector<ConfigWarning> w = {{"industry_unknown", "set \"industry\""}, {"not_analyzed", "run analyze"}};
+  EXPECT_EQ(warnings_from_json(json::serialize(warnings_to_json(w))), w);
+  EXPECT_TRUE(warnings_from_json("[]").empty());
+  EXPECT_TRUE(warnings_from_json("not json").empty());
+  EXPECT_TRUE(warnings_from_json(R"([{"code":1}])").empty());
+}
+
 TEST(MarkdownInline, EscapesCollapsesAndCaps) {
   EXPECT_EQ(markdown_inline("a\nb\r\n\tc", 100), "a b c");
   EXPECT_EQ(markdown_inline("# title", 100), "\\# title");

@@ -188,6 +188,70 @@ TEST_P(ConfigApiTest, CellSecretsAreCreatedOnceAndSealedAtRest) {
   EXPECT_EQ(who->tenant_id, id);
 }
 
+std::vector<std::string> warning_codes(const json::value& warnings) {
+  std::vector<std::string> out;
+  for (const auto& w : warnings.as_array()) out.emplace_back(w.at("code").as_string());
+  return out;
+}
+
+TEST_P(ConfigApiTest, AConfigWithoutTheIndustryCarriesAWarningUntilItIsSet) {
+  using Codes = std::vector<std::string>;
+  auto c = client();
+  const json::object body = {{"name", "Quiet Leaf"}, {"email", "q@example.com"},
+                             {"website_url", "https://quiet.example.com"}, {"slug", "quiet"}};
+  auto created = c.post("/v1/tenants", json::serialize(body));
+  ASSERT_EQ(created.status, 201U) << created.body;
+  const std::string id(created.json().at("id").as_string());
+
+  auto v1 = c.post("/v1/tenants/quiet/configs", "");
+  ASSERT_EQ(v1.status, 201U) << v1.body;
+  EXPECT_EQ(warning_codes(v1.json().at("warnings")), (Codes{"industry_unknown", "not_analyzed"}));
+  const std::string message(v1.json().at("warnings").at(0).at("message").as_string());
+  EXPECT_NE(message.find("21+"), std::string::npos) << message;
+  EXPECT_NE(message.find("PATCH /v1/tenants/quiet"), std::string::npos) << message;
+  auto shown = c.get("/v1/tenants/quiet/configs/1");
+  ASSERT_EQ(shown.status, 200U);
+  EXPECT_EQ(shown.json().at("warnings"), v1.json().at("warnings")) << "stored with the snapshot";
+  const std::string agents(shown.json().at("files").at("workspace/AGENTS.md").as_string());
+  EXPECT_EQ(agents.find("No medical claims"), std::string::npos);
+  EXPECT_EQ(agents.find("Adults 21+"), std::string::npos);
+  auto again = c.post("/v1/tenants/quiet/configs", "");
+  EXPECT_EQ(again.json().at("warnings"), v1.json().at("warnings")) << "an unchanged generation says it again";
+  EXPECT_EQ(tdb_.count("audit_log", "tenant_id = '" + id + "' AND action = 'config.generate' AND details LIKE "
+                                    "'%industry_unknown%'"),
+            2);
+
+  // The instance view shows the warnings of the version its cell runs.
+  {
+    auto conn = storage::connect(tdb_.url());
+    ASSERT_TRUE(conn.ok());
+    auto r = (*conn)->query("INSERT INTO tenant_instances (id, tenant_id, backend, desired_state, actual_state, "
+                            "snapshot_version, created_at, updated_at) VALUES ('i1', $1, 'local', 'stopped', "
+                            "'stopped', 1, 1, 1)",
+                            {id});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  auto instance = c.get("/v1/tenants/quiet/instance");
+  ASSERT_EQ(instance.status, 200U) << instance.body;
+  EXPECT_EQ(instance.json().at("config_warnings"), v1.json().at("warnings"));
+
+  ASSERT_EQ(c.patch("/v1/tenants/quiet", R"({"industry":"cannabis-dispensary"})").status, 200U);
+  auto v2 = c.post("/v1/tenants/quiet/configs", "");
+  ASSERT_EQ(v2.status, 201U) << v2.body;
+  EXPECT_EQ(warning_codes(v2.json().at("warnings")), (Codes{"not_analyzed"}));
+  auto shown2 = c.get("/v1/tenants/quiet/configs/2");
+  const std::string agents2(shown2.json().at("files").at("workspace/AGENTS.md").as_string());
+  EXPECT_NE(agents2.find("No medical claims"), std::string::npos);
+  EXPECT_NE(agents2.find("Adults 21+ only"), std::string::npos);
+  auto list = c.get("/v1/tenants/quiet/configs");
+  EXPECT_EQ(warning_codes(list.json().at("data").at(0).at("warnings")), (Codes{"not_analyzed"}));
+  EXPECT_EQ(warning_codes(list.json().at("data").at(1).at("warnings")), (Codes{"industry_unknown", "not_analyzed"}));
+  // A rollback brings the old files back with their warnings.
+  auto rolled = c.post("/v1/tenants/quiet/configs/1/rollback", "");
+  ASSERT_EQ(rolled.status, 201U) << rolled.body;
+  EXPECT_EQ(rolled.json().at("warnings"), v1.json().at("warnings"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConfigApiTest, testing::kBackends, [](const auto& p) { return p.param; });
 
 }  // namespace

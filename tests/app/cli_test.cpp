@@ -71,6 +71,46 @@ TEST_F(CliTest, TenantLifecycleFromTheCommandLine) {
   EXPECT_NE(gone.err.find("no tenant"), std::string::npos) << gone.err;
 }
 
+TEST_F(CliTest, AuditListShowsWhoChangedATenantPageByPage) {
+  for (const auto* name : {"Audit One", "Audit Two"}) {
+    const std::string slug = name == std::string("Audit One") ? "audit-one" : "audit-two";
+    auto created = winston({"tenant", "create", "--name", name, "--email", slug + "@example.com", "--website",
+                            "https://" + slug + ".example.com"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+  }
+  auto credited = winston({"tenant", "credit", "audit-one", "--amount-mc", "250", "--reason", "goodwill"});
+  ASSERT_EQ(credited.exit_code, 0) << credited.err;
+
+  auto first = winston({"audit", "list", "--tenant", "audit-one", "--limit", "1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto page1 = json::parse(first.out).as_object();
+  ASSERT_EQ(page1.at("data").as_array().size(), 1U);
+  EXPECT_EQ(page1.at("data").at(0).at("action").as_string(), "tenant.credit") << "newest first";
+  EXPECT_NE(page1.at("data").at(0).at("actor").as_string().subview().find("cli:"), std::string::npos);
+  ASSERT_TRUE(page1.at("next_cursor").is_string());
+  auto second = winston({"audit", "list", "--tenant", "audit-one", "--limit", "1", "--cursor",
+                         std::string(page1.at("next_cursor").as_string())});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  const auto page2 = json::parse(second.out).as_object();
+  ASSERT_EQ(page2.at("data").as_array().size(), 1U);
+  EXPECT_EQ(page2.at("data").at(0).at("action").as_string(), "tenant.create");
+  EXPECT_TRUE(page2.at("next_cursor").is_null());
+
+  auto creates = winston({"audit", "list", "--action", "tenant.create", "--since", "0"});
+  ASSERT_EQ(creates.exit_code, 0) << creates.err;
+  EXPECT_EQ(json::parse(creates.out).at("data").as_array().size(), 2U);
+  auto none = winston({"audit", "list", "--action", "tenant.", "--until", "1"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_TRUE(json::parse(none.out).at("data").as_array().empty());
+
+  auto bad = winston({"audit", "list", "--limit", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("limit"), std::string::npos) << bad.err;
+  auto bad_cursor = winston({"audit", "list", "--cursor", "nope"});
+  EXPECT_EQ(bad_cursor.exit_code, 2);
+  EXPECT_NE(bad_cursor.err.find("cursor"), std::string::npos) << bad_cursor.err;
+}
+
 TEST_F(CliTest, ProvisioningFromTheCommandLineRecordsTheWishForTheServer) {
   auto bare = winston({"tenant", "create", "--name", "Plain", "--email", "p@example.com", "--website",
                        "https://p.example.com", "--backend", "local"});
