@@ -409,7 +409,8 @@ TEST_P(ReconcilerTest, InstanceApiValidatesAndReports) {
   ASSERT_EQ(list.status, 200U);
   EXPECT_EQ(list.json().at("total").as_int64(), 1);
   // Each cell names its tenant by slug and name beside the id.
-  const auto& row = list.json().at("data").as_array().at(0);
+  const auto listed = list.json();
+  const auto& row = listed.at("data").as_array().at(0);
   EXPECT_EQ(row.at("tenant_slug"), "plain");
   EXPECT_EQ(row.at("tenant_name"), "Leaf plain");
   EXPECT_EQ(row.at("tenant_id"), made.json().at("tenant_id"));
