@@ -30,6 +30,8 @@ json::value instance_row_json(const storage::instances::InstanceRow& r) {
   if (ec || !ids.is_object()) ids = json::object{};
   return {{"id", r.id},
           {"tenant_id", r.tenant_id},
+          {"tenant_slug", r.tenant_slug},
+          {"tenant_name", r.tenant_name},
           {"backend", r.backend},
           {"desired_state", r.desired_state},
           {"actual_state", r.actual_state},

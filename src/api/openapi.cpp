@@ -93,6 +93,7 @@ std::string_view openapi_document() {
       "SalesFigures": {"type": "object", "properties": {"orders": {"type": "integer"}, "units": {"type": "integer"}, "revenue": {"type": "string", "example": "88.50"}, "revenue_cents": {"type": "integer"}}},
       "Instance": {"type": "object", "description": "a tenant's cell (its OpenClaw gateway); see docs/cells.md", "properties": {
         "id": {"type": "string"}, "tenant_id": {"type": "string"}, "backend": {"type": "string", "enum": ["local", "railway", "kubernetes"]},
+        "tenant_slug": {"type": "string"}, "tenant_name": {"type": "string"},
         "desired_state": {"type": "string", "enum": ["running", "stopped", "deleted"]},
         "actual_state": {"type": "string", "enum": ["pending", "provisioning", "running", "degraded", "stopping", "stopped", "deleting", "deleted", "failed"]},
         "step": {"type": "string", "description": "what the reconciler is doing: queued, analyze, configure, deploy vN, running vN, ..."},

@@ -3,11 +3,16 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -36,6 +41,18 @@ Result<std::unique_ptr<storage::Database>> open_database(const Config& config) {
                          {"schema_version", report.current_version},
                          {"migrations_applied", report.applied.size()}});
   return db;
+}
+
+/// The data directory holds the database, master.key and the local cells:
+/// owner-only (0700) whatever the umask, and tightened where an older run left it wider.
+void restrict_data_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) == 0) return;
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    log::warn("data_dir.not_private", {{"path", dir}, {"error", std::strerror(errno)}});
+  }
 }
 
 /// A secret from the configuration, or else from `<data_dir>/<file>`, which
@@ -111,6 +128,37 @@ std::vector<std::string> configured_backends(const Config& config) {
   return out;
 }
 
+/// Why `url` names this machine (empty when it does not): the loopback
+/// network, localhost or the unspecified address.
+std::string loopback_reason(const std::string& url) {
+  const auto u = boost::urls::parse_uri(url);
+  if (!u) return {};
+  std::string host = u->host_address();
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  const bool loopback = host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||
+                        host == "0.0.0.0" || host == "::1" || host == "::" || host == "0:0:0:0:0:0:0:1";
+  return loopback ? fmt::format("{} is this machine's own address", url) : std::string();
+}
+
+/// Railway and Kubernetes cells run on other machines: a proxy URL on this
+/// machine's loopback (or none: this process's http://127.0.0.1:<port>)
+/// would have them call themselves, and every model request would fail.
+Status check_cell_proxy_url(const Config& config) {
+  const auto backends = configured_backends(config);
+  const auto remote = std::find_if(backends.begin(), backends.end(), [](const auto& b) { return b != "local"; });
+  if (remote == backends.end()) return {};
+  const std::string why = config.agent_proxy_url.empty()
+                              ? fmt::format("it is unset, so cells would be given http://127.0.0.1:{}", config.proxy_port)
+                              : loopback_reason(config.agent_proxy_url);
+  if (why.empty()) return {};
+  return Error::invalid("agent.proxy_url",
+                        fmt::format("agent.proxy_url (or WINSTON_AGENT_PROXY_URL) must be an address {} cells can "
+                                    "reach, but {}; set it to Winston's proxy as the cells see it, e.g. "
+                                    "http://winston-proxy.winston.svc:8081 in the cluster or "
+                                    "https://proxy.example.com (local cells keep 127.0.0.1)",
+                                    *remote, why));
+}
+
 /// Start-up checks that name the offending key instead of failing on the first generation.
 Status check_agent_config(const Config& config, const agent::AgentAssets& assets) {
   for (const auto& name : config.agent_default_skills) {
@@ -134,6 +182,7 @@ Status check_agent_config(const Config& config, const agent::AgentAssets& assets
                                       "cells.kubernetes.api_url or in_cluster)",
                                       config.cells_backend));
   }
+  WINSTON_TRY(check_cell_proxy_url(config));
   if (config.catalog.find(config.analyzer_model) == nullptr) {
     return Error::invalid("analyzer.model", fmt::format("analyzer.model: {} is not in the model catalog",
                                                         config.analyzer_model));
@@ -142,6 +191,7 @@ Status check_agent_config(const Config& config, const agent::AgentAssets& assets
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::create(Config config, const Clock& clock, Role role) {
+  restrict_data_dir(config.data_dir);
   WINSTON_TRY_ASSIGN(const std::string token, resolve_admin_token(config));
   config.admin_token = token;
   WINSTON_TRY_ASSIGN(SecretBox secret_box, resolve_master_key(config));

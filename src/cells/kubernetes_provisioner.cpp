@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/ids.hpp"
+#include "core/log.hpp"
 #include "proxy/blocking_client.hpp"
 
 namespace winston::cells {
@@ -363,13 +364,17 @@ class Session {
                                        std::string_view content_type = {},
                                        std::function<bool(std::string_view)> on_chunk = {});
   Result<json::object> call(std::string method, const Kind& k, bool named, std::string_view query, std::string body,
-                            std::string_view what);
+                            std::string_view what, std::string_view content_type = "application/apply-patch+yaml");
   Error failure(const proxy::BlockingResponse& r, std::string_view what);
   std::string redact(std::string text) const;
 
   Result<json::object> apply(const json::object& object, const Kind& k);
   Result<json::object> get(const Kind& k) { return call("GET", k, true, {}, {}, "reading the Deployment"); }
   Result<json::object> apply_all(const std::string& digest);
+  Status ensure_claim();
+  void warn_storage(const std::string& difference);
+  Status resize_claim(const json::object& live);
+  Result<json::object> scale(int replicas);
   std::string digest() const;
   Status remember(std::string_view key, json::value value);
   Result<WatchResult> watch(json::object current, const Settled& settled);
@@ -460,10 +465,10 @@ Error Session::failure(const proxy::BlockingResponse& r, std::string_view what) 
 }
 
 Result<json::object> Session::call(std::string method, const Kind& k, bool named, std::string_view query,
-                                   std::string body, std::string_view what) {
+                                   std::string body, std::string_view what, std::string_view content_type) {
   const bool patch = method == "PATCH";
   WINSTON_TRY_ASSIGN(auto reply, send(std::move(method), url(k, named, query), std::move(body),
-                                      patch ? "application/apply-patch+yaml" : ""));
+                                      patch ? content_type : ""));
   if (reply.status < 200 || reply.status > 299) return failure(reply, what);
   auto object = parse_object(reply.body);
   if (!object) return Error::unavailable(fmt::format("{}: the Kubernetes API answered {} with a body that is not "
@@ -492,7 +497,7 @@ Result<json::object> Session::apply_all(const std::string& digest) {
   }
   recorder_.note("apply", fmt::format("applying snapshot v{} to {}/{}", spec_.snapshot_version, ns_, name_));
   WINSTON_TRY(apply(secret_object(o_, spec_, name_), kSecret));
-  WINSTON_TRY(apply(claim_object(o_, spec_, name_), kClaim));
+  WINSTON_TRY(ensure_claim());
   WINSTON_TRY(apply(service_object(o_, spec_, name_), kService));
   WINSTON_TRY_ASSIGN(auto deployment,
                      apply(deployment_object(o_, spec_, name_, 1, spec_.snapshot_version), kDeployment));
@@ -504,6 +509,66 @@ Result<json::object> Session::apply_all(const std::string& digest) {
   ids_["applied_digest"] = digest;
   WINSTON_TRY(recorder_.save(ids_));
   return deployment;
+}
+
+/// The claim is created once. Kubernetes fixes its StorageClass afterwards and
+/// lets its size only grow, and only where the class expands; so an existing
+/// claim is never re-applied whole: a changed size is tried as a resize, a
+/// changed class or a refused resize is reported, and the cell's other
+/// objects are applied either way.
+Status Session::ensure_claim() {
+  auto live = call("GET", kClaim, true, {}, {}, "reading the PersistentVolumeClaim");
+  if (!live.ok() && live.error().code != ErrorCode::kNotFound) return std::move(live).error();
+  if (!live.ok()) {
+    WINSTON_TRY(apply(claim_object(o_, spec_, name_), kClaim));
+    return {};
+  }
+  const std::string live_class = string_at(child(*live, "spec"), "storageClassName");
+  if (!o_.storage_class.empty() && o_.storage_class != live_class) {
+    warn_storage(fmt::format("storage_class {} -> {}", live_class.empty() ? "(none)" : live_class, o_.storage_class));
+  }
+  return resize_claim(*live);
+}
+
+/// Applies the new size over the live class; a refusal (422 shrink or
+/// immutable, 403 from the resize admission plugin) is reported, not failed.
+Status Session::resize_claim(const json::object& live) {
+  const auto* spec = child(live, "spec");
+  const auto* resources = spec != nullptr ? child(*spec, "resources") : nullptr;
+  const std::string live_size = string_at(resources != nullptr ? child(*resources, "requests") : nullptr, "storage");
+  if (live_size == o_.storage_size) return {};
+  auto resized = claim_object(o_, spec_, name_);
+  auto& claim = resized["spec"].as_object();
+  claim.erase("storageClassName");
+  if (const std::string cls = string_at(spec, "storageClassName"); !cls.empty()) claim["storageClassName"] = cls;
+  WINSTON_TRY_ASSIGN(auto reply, send("PATCH", url(kClaim, true, fmt::format("fieldManager={}&force=true", kFieldManager)),
+                                      json::serialize(resized), "application/apply-patch+yaml"));
+  if (reply.status == 403 || reply.status == 422) {
+    warn_storage(fmt::format("storage_size {} -> {} ({})", live_size, o_.storage_size,
+                             redact(describe_status(reply.status, reply.body).text)));
+    return {};
+  }
+  if (reply.status < 200 || reply.status > 299) return failure(reply, "resizing the PersistentVolumeClaim");
+  recorder_.note("storage", fmt::format("resized claim {}/{} from {} to {}", ns_, name_, live_size, o_.storage_size));
+  return {};
+}
+
+void Session::warn_storage(const std::string& difference) {
+  const std::string message =
+      fmt::format("storage settings can't change on an existing claim: {} on {}/{} (delete and re-provision the "
+                  "cell to change them); the cell's other updates are applied",
+                  difference, ns_, name_);
+  recorder_.note("warning", message);
+  log::warn("cells.storage_unchanged", {{"instance_id", spec_.instance_id}, {"claim", ns_ + "/" + name_},
+                                        {"message", message}});
+}
+
+/// Changes only spec.replicas (a merge patch), so the pod template, and with
+/// it the ReplicaSet, stays as it is.
+Result<json::object> Session::scale(int replicas) {
+  const json::object patch{{"spec", json::object{{"replicas", replicas}}}};
+  return call("PATCH", kDeployment, true, fmt::format("fieldManager={}", kFieldManager), json::serialize(patch),
+              fmt::format("scaling the Deployment to {}", replicas), "application/merge-patch+json");
 }
 
 /// Where one watch request ended: still waiting, settled, or expired (410).
@@ -665,10 +730,8 @@ Result<Observation> Session::stopped() {
   if (!live.ok()) return out;  // never deployed (or deleted): nothing runs
   json::object deployment = std::move(live).value();
   if (int_at(child(deployment, "spec"), "replicas", 1) != 0) {
-    // The full object, so no field winston owns is dropped; the running
-    // snapshot stays in the template, so no new ReplicaSet is rolled.
     recorder_.note("stop", fmt::format("scaling {}/{} to 0", ns_, name_));
-    WINSTON_TRY_ASSIGN(deployment, apply(deployment_object(o_, spec_, name_, 0, snapshot_of(deployment)), kDeployment));
+    WINSTON_TRY_ASSIGN(deployment, scale(0));
     ids_["replicas"] = 0;
     ids_["generation"] = int_at(child(deployment, "metadata"), "generation");
     WINSTON_TRY(recorder_.save(ids_));

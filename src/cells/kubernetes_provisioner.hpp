@@ -3,7 +3,8 @@
 // PersistentVolumeClaim for /data, a Secret for the two secret variables
 // and a ClusterIP Service per tenant, all named resource_name(spec) in one
 // namespace and written with server-side apply (idempotent, so a crash
-// between two applies is repaired by the next pass). Readiness follows the
+// between two applies is repaired by the next pass). The claim is the
+// exception: created once, then only resized (see ensure_claim). Readiness follows the
 // Deployment's status (observedGeneration, updatedReplicas,
 // availableReplicas), watched for at most `watch_timeout` per pass.
 // docs/cells-kubernetes.md describes the objects and the failure handling.
@@ -47,7 +48,8 @@ class KubernetesProvisioner final : public Provisioner {
 
   std::string_view backend() const override { return "kubernetes"; }
   Result<Observation> ensure_running(const CellSpec& spec, ExternalIds& ids, Recorder& recorder) override;
-  /// Applies the Deployment with replicas 0; the Secret, volume and Service stay.
+  /// Scales the Deployment to 0 (a merge patch of spec.replicas only, so the
+  /// pod template and its ReplicaSet stay); the Secret, volume and Service stay.
   Result<Observation> ensure_stopped(const CellSpec& spec, ExternalIds& ids, Recorder& recorder) override;
   /// Deletes the four objects (Foreground); kGone once none is left, ids cleared.
   Result<Observation> ensure_deleted(const CellSpec& spec, ExternalIds& ids, Recorder& recorder) override;

@@ -208,6 +208,28 @@ Status make_private_dir(const fs::path& dir) {
   return {};
 }
 
+/// `rel`'s directories below the cell, created one level at a time so each is
+/// 0700 whatever the umask (create_directories gives the intermediate ones the
+/// umask's mode), and tightened where an older version left them wider.
+Status make_private_dirs(const fs::path& dir, const fs::path& rel) {
+  fs::path at = dir;
+  for (const auto& part : rel) {
+    at /= part;
+    WINSTON_TRY(make_private_dir(at));
+  }
+  return {};
+}
+
+/// Removes `rel` and then each workspace directory it leaves empty (a disabled
+/// skill's `skills/<name>/`); `workspace/` itself stays.
+void remove_with_empty_parents(const fs::path& dir, const fs::path& rel) {
+  std::error_code ec;
+  fs::remove(dir / rel, ec);
+  for (fs::path p = rel.parent_path(); p.has_parent_path(); p = p.parent_path()) {
+    if (!fs::is_empty(dir / p, ec) || ec || !fs::remove(dir / p, ec)) return;
+  }
+}
+
 /// Where a snapshot file lives in the cell, relative to its directory.
 Result<fs::path> cell_relative(const std::string& snapshot_path) {
   if (snapshot_path == "openclaw.json") return fs::path("state/openclaw.json");
@@ -237,7 +259,7 @@ Status write_snapshot(const fs::path& dir, const CellSpec& spec) {
   std::set<std::string> written;
   for (const auto& [path, content] : spec.files) {
     WINSTON_TRY_ASSIGN(const fs::path rel, cell_relative(path));
-    WINSTON_TRY(make_private_dir((dir / rel).parent_path()));
+    WINSTON_TRY(make_private_dirs(dir, rel.parent_path()));
     WINSTON_TRY(atomic_write(dir / rel, content));
     written.insert(rel.string());
   }
@@ -247,8 +269,7 @@ Status write_snapshot(const fs::path& dir, const CellSpec& spec) {
   written.insert(kCellConfig);
   for (const auto& old : previous) {
     if (written.contains(old) || !cell_relative(old).ok()) continue;  // only workspace files come and go
-    std::error_code ec;
-    fs::remove(dir / old, ec);
+    remove_with_empty_parents(dir, old);
   }
   json::array list;
   for (const auto& f : written) list.emplace_back(f);
@@ -547,7 +568,7 @@ Result<Observation> LocalProvisioner::start(const CellSpec& spec, const fs::path
   recorder.note("start", "gateway v" + std::to_string(spec.snapshot_version) + " starting on 127.0.0.1:" +
                              std::to_string(port) + " (pid " + std::to_string(child.pid) + ")");
   WINSTON_TRY(recorder.save(ids));
-  return Observation{Phase::kProgressing, {}, spec.snapshot_version, "gateway starting", kRecheck};
+  return Observation{Phase::kProgressing, {}, spec.snapshot_version, "starting (0 s)", kRecheck};
 }
 
 Result<Observation> LocalProvisioner::observe(const CellSpec& spec, const Child& child, ExternalIds& ids,
@@ -566,8 +587,11 @@ Result<Observation> LocalProvisioner::observe(const CellSpec& spec, const Child&
       return Observation{Phase::kReady, url, child.version, "ready", {}};
     }
   }
-  if (SteadyClock::now() - child.started < options_.start_timeout) {
-    return Observation{Phase::kProgressing, {}, child.version, "waiting for the gateway: " + why, kRecheck};
+  if (const auto elapsed = SteadyClock::now() - child.started; elapsed < options_.start_timeout) {
+    // A gateway takes tens of seconds to listen: until the deadline a refused
+    // connection is the normal state of a start, not an error to show.
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
+    return Observation{Phase::kProgressing, {}, child.version, "starting (" + std::to_string(seconds) + " s)", kRecheck};
   }
   const std::string message = "gateway not ready within " +
                               std::to_string(options_.start_timeout.count() / 1000) + " s (" + why + ")";

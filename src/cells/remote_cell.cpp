@@ -65,10 +65,18 @@ function writeAtomic(file, content) {
   }
   const written = Object.keys(snap.files).map(target);
   Object.entries(snap.files).forEach(([rel, content]) => writeAtomic(target(rel), String(content)));
-  // Files the previous snapshot wrote and this one does not (a disabled skill) are removed.
+  // Files the previous snapshot wrote and this one does not (a disabled skill)
+  // are removed, and so are the workspace directories that leaves empty.
   const manifest = path.join(stateDir, "winston-files.json");
+  const prune = (dir) => {
+    for (; dir.startsWith(workspace + path.sep); dir = path.dirname(dir)) {
+      try { fs.rmdirSync(dir); } catch (_) { return; }  // not empty (or gone): stop
+    }
+  };
   try {
-    for (const old of JSON.parse(fs.readFileSync(manifest, "utf8"))) if (!written.includes(old)) fs.rmSync(old, { force: true });
+    for (const old of JSON.parse(fs.readFileSync(manifest, "utf8"))) {
+      if (!written.includes(old)) { fs.rmSync(old, { force: true }); prune(path.dirname(old)); }
+    }
   } catch (_) { /* first start */ }
   writeAtomic(manifest, JSON.stringify(written));
   log(`snapshot ${version} written (${written.length} files); starting the gateway`);

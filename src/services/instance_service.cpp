@@ -68,7 +68,9 @@ Result<inst::InstanceRow> InstanceService::create_in(storage::Connection& c, con
   }
   WINSTON_TRY(record_cell_event(c, actor, row, "transition", std::nullopt, std::string(cell_state::kPending),
                                 fmt::format("{} asked for a {} cell", actor.name, chosen), now));
-  return row;
+  WINSTON_TRY_ASSIGN(auto stored, inst::get(c, row.id));  // read back: with the tenant's slug and name
+  if (!stored) return Error::internal("the new cell vanished inside its own transaction");
+  return std::move(*stored);
 }
 
 TenantService::AlsoOnCreate InstanceService::with_cell(const Actor& actor, std::optional<std::string> backend,

@@ -4,8 +4,11 @@ namespace winston::storage::instances {
 namespace {
 
 constexpr std::string_view kColumns =
-    "id, tenant_id, backend, desired_state, actual_state, external_ids, url, snapshot_version, attempts, last_error, "
-    "next_attempt_at, lease_owner, lease_expires_at, step, delete_tenant, ready_at, created_at, updated_at";
+    "i.id, i.tenant_id, i.backend, i.desired_state, i.actual_state, i.external_ids, i.url, i.snapshot_version, "
+    "i.attempts, i.last_error, i.next_attempt_at, i.lease_owner, i.lease_expires_at, i.step, i.delete_tenant, "
+    "i.ready_at, i.created_at, i.updated_at, t.slug, t.name";
+// The tenant's slug and name come along, so a list of cells reads without a second lookup.
+constexpr std::string_view kFrom = " FROM tenant_instances i JOIN tenants t ON t.id = i.tenant_id ";
 
 InstanceRow from_row(const Row& r) {
   InstanceRow i;
@@ -27,13 +30,15 @@ InstanceRow from_row(const Row& r) {
   i.ready_at = r.opt_i64(15);
   i.created_at = r.i64(16);
   i.updated_at = r.i64(17);
+  i.tenant_slug = r.str(18);
+  i.tenant_name = r.str(19);
   return i;
 }
 
 Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{nullptr}; }
 
 Result<std::optional<InstanceRow>> one(Connection& c, std::string_view where, std::string_view arg) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + " FROM tenant_instances WHERE " +
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + std::string(kFrom) + "WHERE " +
                                             std::string(where),
                                         {std::string(arg)}));
   if (rows.empty()) return std::optional<InstanceRow>{};
@@ -52,10 +57,10 @@ Status insert(Connection& c, const InstanceRow& i) {
 }
 
 Result<std::optional<InstanceRow>> find_by_tenant(Connection& c, std::string_view tenant_id) {
-  return one(c, "tenant_id = $1", tenant_id);
+  return one(c, "i.tenant_id = $1", tenant_id);
 }
 
-Result<std::optional<InstanceRow>> get(Connection& c, std::string_view id) { return one(c, "id = $1", id); }
+Result<std::optional<InstanceRow>> get(Connection& c, std::string_view id) { return one(c, "i.id = $1", id); }
 
 Status lock(Connection& c, std::string_view id) {
   if (c.backend() != Backend::kPostgres) return {};
@@ -65,9 +70,9 @@ Status lock(Connection& c, std::string_view id) {
 
 Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
                                       std::int64_t offset) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) +
-                                            " FROM tenant_instances WHERE (CAST($1 AS TEXT) IS NULL OR actual_state = $1) "
-                                            "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + std::string(kFrom) +
+                                            "WHERE (CAST($1 AS TEXT) IS NULL OR i.actual_state = $1) "
+                                            "ORDER BY i.created_at DESC, i.id DESC LIMIT $2 OFFSET $3",
                                         {null_if_empty(state), limit, offset}));
   std::vector<InstanceRow> out;
   for (const auto& r : rows) out.push_back(from_row(r));

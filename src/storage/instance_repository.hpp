@@ -31,6 +31,8 @@ struct InstanceRow {
   std::optional<EpochMs> ready_at;
   EpochMs created_at = 0;
   EpochMs updated_at = 0;
+  std::string tenant_slug;  // read from tenants (not stored here); empty on a row not read back yet
+  std::string tenant_name;
 };
 
 struct EventRow {

@@ -1,5 +1,9 @@
 #include "storage/sqlite_connection.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 namespace winston::storage {
@@ -8,6 +12,19 @@ namespace {
 constexpr int kBusyTimeoutMs = 10'000;
 constexpr std::size_t kMaxCachedStatements = 256;
 
+/// The database holds every tenant's email and ledger: owner-only, whatever
+/// the umask. Created 0600 before SQLite opens it (SQLite gives its -wal and
+/// -shm files the database's mode), and tightened if an older run left it wider.
+void restrict_to_owner(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = path + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) ::chmod(file.c_str(), 0600);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Connection>> SqliteConnection::open(const std::string& path) {
@@ -15,6 +32,7 @@ Result<std::unique_ptr<Connection>> SqliteConnection::open(const std::string& pa
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  restrict_to_owner(path);
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -28,6 +46,7 @@ Result<std::unique_ptr<Connection>> SqliteConnection::open(const std::string& pa
   sqlite3_extended_result_codes(db, 1);
   WINSTON_TRY(conn->execute_script(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=OFF;"));
+  restrict_to_owner(path);  // -wal and -shm, which an older run may have left world-readable
   return std::unique_ptr<Connection>(std::move(conn));
 }
 

@@ -141,7 +141,7 @@ TEST_F(CellConfigTest, TheBootstrapScriptWritesTheSnapshotAndStartsTheGateway) {
   ASSERT_EQ(c.post("/v1/tenants/alpha/configs", "").status, 201U);
   auto second = run_bootstrap(2, alpha);
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_FALSE(fs::exists(ws / "skills" / "social-media" / "SKILL.md"));
+  EXPECT_FALSE(fs::exists(ws / "skills" / "social-media")) << "a disabled skill leaves no empty directory";
   EXPECT_TRUE(fs::exists(ws / "skills" / "inventory-lookup" / "SKILL.md"));
 
   // A refused key fails at once (no retry loop) and starts nothing.

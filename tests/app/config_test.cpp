@@ -1,11 +1,13 @@
 #include "app/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "app/runtime.hpp"
 #include "core/ids.hpp"
 
 namespace winston::app {
@@ -107,6 +109,70 @@ TEST_F(ConfigTest, UpstreamPoolSettingsAreReadAndChecked) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("proxy.pool_"), std::string::npos) << r.error().message;
   }
+}
+
+/// Runtime::create with a remote backend configured and `proxy_url` as agent.proxy_url.
+Result<std::unique_ptr<Runtime>> with_kubernetes(const std::string& proxy_url, bool remote = true) {
+  Config c;
+  c.data_dir = (std::filesystem::temp_directory_path() / ("winston-cfg-" + random_hex(6))).string();
+  c.database_url = "sqlite:" + c.data_dir + "/winston.db";
+  c.proxy_port = 8081;
+  if (remote) c.kubernetes_api_url = "https://kube.test:6443";
+  c.agent_proxy_url = proxy_url;
+  const SystemClock clock;
+  auto rt = Runtime::create(c, clock, Role::kCli);
+  std::error_code ec;
+  if (rt.ok()) rt->reset();  // closes the database before its directory goes
+  std::filesystem::remove_all(c.data_dir, ec);
+  return rt;
+}
+
+TEST(CellProxyUrl, RemoteCellsRefuseAnAddressOnlyThisMachineReaches) {
+  for (const std::string url : {"", "http://127.0.0.1:8081", "http://localhost:8081", "http://0.0.0.0:8081",
+                                "http://[::1]:8081", "http://LOCALHOST:8081/"}) {
+    auto rt = with_kubernetes(url);
+    ASSERT_FALSE(rt.ok()) << "accepted '" << url << "'";
+    EXPECT_EQ(rt.error().field, "agent.proxy_url");
+    EXPECT_NE(rt.error().message.find("agent.proxy_url (or WINSTON_AGENT_PROXY_URL)"), std::string::npos)
+        << rt.error().message;
+    EXPECT_NE(rt.error().message.find("kubernetes cells"), std::string::npos) << rt.error().message;
+  }
+  EXPECT_NE(with_kubernetes("").error().message.find("unset, so cells would be given http://127.0.0.1:8081"),
+            std::string::npos);
+  auto reachable = with_kubernetes("http://winston-proxy.winston.svc:8081");
+  EXPECT_TRUE(reachable.ok()) << reachable.error().message;
+  auto local_only = with_kubernetes("", false);
+  EXPECT_TRUE(local_only.ok()) << "local cells keep loopback: " << local_only.error().message;
+}
+
+mode_t mode_of(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+TEST(FileModes, TheDataDirectoryAndTheDatabaseAreOwnerOnlyWhateverTheUmask) {
+  const auto dir = std::filesystem::temp_directory_path() / ("winston-modes-" + random_hex(6));
+  // An older run left them world-readable; a fresh one would get the umask's modes.
+  std::filesystem::create_directories(dir);
+  ::chmod(dir.c_str(), 0755);
+  std::ofstream(dir / "winston.db-shm").put('\0');
+  ::chmod((dir / "winston.db-shm").c_str(), 0644);
+  const auto old_mask = ::umask(022);
+  Config c;
+  c.data_dir = dir.string();
+  c.database_url = "sqlite:" + (dir / "winston.db").string();
+  const SystemClock clock;
+  auto rt = Runtime::create(c, clock, Role::kCli);
+  ::umask(old_mask);
+  ASSERT_TRUE(rt.ok()) << rt.error().message;
+  EXPECT_EQ(mode_of(dir), 0700U);
+  for (const char* f : {"winston.db", "winston.db-wal", "winston.db-shm", "master.key", "admin_token"}) {
+    ASSERT_TRUE(std::filesystem::exists(dir / f)) << f;
+    EXPECT_EQ(mode_of(dir / f), 0600U) << f;
+  }
+  rt->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace

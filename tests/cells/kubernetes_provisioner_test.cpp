@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -274,8 +275,8 @@ TEST_F(KubernetesProvisionerTest, ANewSnapshotRollsTheDeploymentWithoutDuplicate
   EXPECT_EQ(obs->phase, Phase::kReady);
   EXPECT_EQ(obs->deployed_version, 2);
   const auto patches = with_method(kube_.requests(), "PATCH");
-  ASSERT_EQ(patches.size(), 4U);
-  const auto body = json::parse(patches[3].body);
+  ASSERT_EQ(patches.size(), 3U) << "Secret, Service, Deployment: the existing claim is not re-applied";
+  const auto body = json::parse(patches[2].body);
   EXPECT_EQ(body.at("spec").at("template").at("metadata").at("annotations").at("winston.dev/snapshot-version"), "2");
   EXPECT_EQ(kube_.object_count(), 4U);
   const auto d = deployment();
@@ -447,11 +448,21 @@ TEST(KubernetesWatch, HttpGoneRelists) { expect_relist_after_expiry(testing::Wat
 
 TEST_F(KubernetesProvisionerTest, StopScalesToZeroAndKeepsTheRest) {
   ASSERT_EQ(run_until_settled(1)->phase, Phase::kReady);
+  const auto template_before = deployment().at("spec").at("template");
+  kube_.clear_requests();
   const auto stopped = drive([&] { return provisioner_.ensure_stopped(spec_at(0), ids_, recorder_); });
   ASSERT_TRUE(stopped.ok()) << stopped.error().message;
   EXPECT_EQ(stopped->phase, Phase::kStopped);
   const auto d = deployment();
   EXPECT_EQ(d.at("spec").at("replicas"), 0);
+  // Only the replica count changed: the same pod template, so no new ReplicaSet.
+  EXPECT_EQ(d.at("spec").at("template"), template_before);
+  EXPECT_EQ(kube_.replica_sets("winston-acme"), 1U);
+  const auto patches = with_method(kube_.requests(), "PATCH");
+  ASSERT_EQ(patches.size(), 1U);
+  EXPECT_EQ(patches[0].content_type, "application/merge-patch+json");
+  EXPECT_EQ(json::parse(patches[0].body), json::parse(R"({"spec":{"replicas":0}})"));
+  EXPECT_EQ(env_value(container_of(d), "WINSTON_PROXY_URL"), "http://winston.winston.svc:8081");
   EXPECT_EQ(d.at("spec").at("template").at("metadata").at("annotations").at("winston.dev/snapshot-version"), "1");
   EXPECT_EQ(kube_.object_count(), 4U);
   EXPECT_EQ(ids_.at("replicas"), 0);
@@ -460,6 +471,85 @@ TEST_F(KubernetesProvisionerTest, StopScalesToZeroAndKeepsTheRest) {
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->phase, Phase::kReady);
   EXPECT_EQ(deployment().at("spec").at("replicas"), 1);
+  EXPECT_EQ(deployment().at("spec").at("template"), template_before);
+  EXPECT_EQ(kube_.replica_sets("winston-acme"), 1U) << "resuming the same snapshot rolls nothing new either";
+}
+
+// ---- storage settings on an existing claim ---------------------------------------------
+
+class KubernetesStorageTest : public KubernetesProvisionerTest {
+ protected:
+  /// The cell, first provisioned with 5Gi on "standard", passes again with other settings.
+  Result<Observation> reprovision(const std::string& storage_class, const std::string& size, std::int64_t version) {
+    auto o = options_for(kube_);
+    o.storage_class = storage_class;
+    o.storage_size = size;
+    KubernetesProvisioner changed(o);
+    return drive([&] { return changed.ensure_running(spec_at(version), ids_, recorder_); });
+  }
+  void SetUp() override {
+    auto o = options_for(kube_);
+    o.storage_class = "standard";
+    KubernetesProvisioner first(o);
+    ASSERT_EQ(drive([&] { return first.ensure_running(spec_at(1), ids_, recorder_); })->phase, Phase::kReady);
+    recorder_.notes.clear();
+  }
+  std::string claim_field(std::string_view field) const {
+    const auto c = *kube_.object("persistentvolumeclaims", "winston-acme");
+    if (field == "class") return std::string(c.at("spec").at("storageClassName").as_string());
+    return std::string(c.at("spec").at("resources").at("requests").at("storage").as_string());
+  }
+};
+
+TEST_F(KubernetesStorageTest, AChangedClassIsReportedAndTheOtherUpdatesGoOn) {
+  const auto obs = reprovision("fast", "5Gi", 2);
+  ASSERT_TRUE(obs.ok()) << obs.error().message;
+  EXPECT_EQ(obs->phase, Phase::kReady) << obs->message;
+  EXPECT_EQ(obs->deployed_version, 2) << "the new snapshot is deployed all the same";
+  EXPECT_EQ(claim_field("class"), "standard");
+  const auto notes = recorder_.all_notes();
+  EXPECT_TRUE(contains(notes, "warning: storage settings can't change on an existing claim: storage_class standard -> "
+                              "fast")) << notes;
+  EXPECT_TRUE(contains(notes, "delete and re-provision")) << notes;
+  for (const auto& r : with_method(kube_.requests(), "PATCH")) {
+    EXPECT_FALSE(contains(r.path, "persistentvolumeclaims") && contains(r.body, "fast")) << r.body;
+  }
+}
+
+TEST_F(KubernetesStorageTest, AShrinkIsRefusedByKubernetesAndReported) {
+  const auto obs = reprovision("standard", "1Gi", 2);
+  ASSERT_TRUE(obs.ok()) << obs.error().message;
+  EXPECT_EQ(obs->phase, Phase::kReady) << obs->message;
+  EXPECT_EQ(obs->deployed_version, 2);
+  EXPECT_EQ(claim_field("size"), "5Gi");
+  const auto notes = recorder_.all_notes();
+  EXPECT_TRUE(contains(notes, "storage_size 5Gi -> 1Gi")) << notes;
+  EXPECT_TRUE(contains(notes, "field can not be less than previous value")) << notes;
+  EXPECT_FALSE(contains(notes, "RBAC")) << notes;
+}
+
+TEST_F(KubernetesStorageTest, AGrowthIsAResizeWhereTheClassExpandsAndReportedWhereNot) {
+  kube_.set_behavior({});  // volume_expansion false: the resize admission plugin forbids it (403)
+  auto obs = reprovision("standard", "10Gi", 2);
+  ASSERT_TRUE(obs.ok()) << obs.error().message;
+  EXPECT_EQ(obs->phase, Phase::kReady) << obs->message;
+  EXPECT_EQ(claim_field("size"), "5Gi");
+  auto notes = recorder_.all_notes();
+  EXPECT_TRUE(contains(notes, "storage_size 5Gi -> 10Gi")) << notes;
+  EXPECT_TRUE(contains(notes, "must support resize")) << notes;
+  EXPECT_FALSE(contains(notes, "RBAC")) << notes;
+
+  FakeKubernetesBehavior expands;
+  expands.volume_expansion = true;
+  kube_.set_behavior(expands);
+  recorder_.notes.clear();
+  obs = reprovision("standard", "20Gi", 3);
+  ASSERT_TRUE(obs.ok()) << obs.error().message;
+  EXPECT_EQ(obs->phase, Phase::kReady) << obs->message;
+  EXPECT_EQ(claim_field("size"), "20Gi");
+  notes = recorder_.all_notes();
+  EXPECT_TRUE(contains(notes, "resized claim winston/winston-acme from 5Gi to 20Gi")) << notes;
+  EXPECT_FALSE(contains(notes, "warning")) << notes;
 }
 
 TEST_F(KubernetesProvisionerTest, StoppingACellNeverDeployedIsStopped) {
@@ -626,8 +716,10 @@ TEST(KubernetesFake, RejectsWhatTheApiServerRejects) {
   auto r = call(kube, "PATCH", kSecretPath + "?fieldManager=w", kSecretBody, "application/apply-patch+yaml", false);
   EXPECT_EQ(r.status, 401U);
   EXPECT_EQ(reason_of(r), "Unauthorized");
-  r = call(kube, "PATCH", kSecretPath + "?fieldManager=w", kSecretBody, "application/merge-patch+json");
+  r = call(kube, "PATCH", kSecretPath + "?fieldManager=w", kSecretBody, "text/plain");
   EXPECT_EQ(r.status, 415U);
+  r = call(kube, "PATCH", kSecretPath + "?fieldManager=w", kSecretBody, "application/merge-patch+json");
+  EXPECT_EQ(r.status, 404U) << "a merge patch needs an existing object";
   r = call(kube, "PATCH", kSecretPath, kSecretBody);
   EXPECT_EQ(r.status, 400U);
   r = call(kube, "PATCH", kSecretPath + "?fieldManager=w",
@@ -646,6 +738,46 @@ TEST(KubernetesFake, RejectsWhatTheApiServerRejects) {
   EXPECT_EQ(reason_of(r), "NotFound");
   r = call(kube, "DELETE", kSecretPath, {}, {});
   EXPECT_EQ(r.status, 404U);
+}
+
+TEST(KubernetesFake, AnExistingClaimKeepsItsClassAndNeverShrinks) {
+  FakeKubernetes kube;
+  const std::string path = "/api/v1/namespaces/winston/persistentvolumeclaims/c1?fieldManager=w&force=true";
+  auto claim = [](std::string_view cls, std::string_view size) {
+    return fmt::format(R"({{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{{"name":"c1"}},)"
+                       R"("spec":{{"accessModes":["ReadWriteOnce"],"storageClassName":"{}",)"
+                       R"("resources":{{"requests":{{"storage":"{}"}}}}}}}})",
+                       cls, size);
+  };
+  ASSERT_EQ(call(kube, "PATCH", path, claim("standard", "5Gi")).status, 201U);
+  auto r = call(kube, "PATCH", path, claim("fast", "5Gi"));
+  EXPECT_EQ(r.status, 422U);
+  EXPECT_TRUE(contains(r.body, "spec is immutable after creation")) << r.body;
+  r = call(kube, "PATCH", path, claim("standard", "1Gi"));
+  EXPECT_EQ(r.status, 422U);
+  EXPECT_TRUE(contains(r.body, "\"field\":\"spec.resources.requests.storage\"")) << r.body;
+  EXPECT_TRUE(contains(r.body, "field can not be less than previous value")) << r.body;
+  r = call(kube, "PATCH", path, claim("standard", "10Gi"));
+  EXPECT_EQ(r.status, 403U);
+  EXPECT_TRUE(contains(r.body, "must support resize")) << r.body;
+  EXPECT_EQ(call(kube, "PATCH", path, claim("standard", "5120Mi")).status, 200U) << "the same quantity";
+  FakeKubernetesBehavior expands;
+  expands.volume_expansion = true;
+  kube.set_behavior(expands);
+  EXPECT_EQ(call(kube, "PATCH", path, claim("standard", "10Gi")).status, 200U);
+}
+
+TEST(KubernetesFake, AMergePatchChangesOnlyWhatItNames) {
+  FakeKubernetes kube;
+  ASSERT_EQ(call(kube, "PATCH", kSecretPath + "?fieldManager=w", kSecretBody).status, 201U);
+  auto r = call(kube, "PATCH", kSecretPath + "?fieldManager=w&force=true", R"({"data":{"j":"dg=="}})",
+                "application/merge-patch+json");
+  EXPECT_EQ(r.status, 400U) << "force is for apply patches only";
+  r = call(kube, "PATCH", kSecretPath + "?fieldManager=w", R"({"data":{"j":"dg=="}})", "application/merge-patch+json");
+  ASSERT_EQ(r.status, 200U) << r.body;
+  const auto s = *kube.object("secrets", "s1");
+  EXPECT_EQ(s.at("data").at("k"), "dg==");
+  EXPECT_EQ(s.at("data").at("j"), "dg==");
 }
 
 TEST(KubernetesFake, ApplyingOverAnotherManagerNeedsForce) {

@@ -522,22 +522,45 @@ TEST(LocalCell, StandInGatewayGetsAPrivateEnvironmentItsFilesAndIsStoppedOnShutd
   EXPECT_EQ(slurp(cell / "state/openclaw.json"), "{}\n");
   EXPECT_NE(slurp(cell / "state/cell.json").find((cell / "logs/openclaw.log").string()), std::string::npos);
 
-  // Not ready: still progressing on the next pass (nothing listens), same process.
+  // Not ready: still progressing on the next pass (nothing listens), same
+  // process, and the step says it is starting rather than "connection refused".
   o = p->ensure_running(spec, ids, rec);
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->phase, Phase::kProgressing);
   EXPECT_EQ(pid_of(ids), pid1);
+  EXPECT_EQ(o->message.rfind("starting (", 0), 0U) << o->message;
+  EXPECT_EQ(o->message.find("onnect"), std::string::npos) << o->message;
 
-  // v2 drops B.md and changes A.md: restart, B.md removed.
-  auto v2 = small_spec("tenant-b", 2, {{"openclaw.json", "{}\n"}, {"workspace/A.md", "a2"}});
+  // Directories are 0700 at every level, files 0600, whatever the umask.
+  const auto old_mask = ::umask(022);
+  auto skilled = small_spec("tenant-b", 2, {{"openclaw.json", "{}\n"}, {"workspace/A.md", "a1"},
+                                            {"workspace/B.md", "b1"}, {"workspace/skills/social/SKILL.md", "s"}});
+  ASSERT_TRUE(p->ensure_running(skilled, ids, rec).ok());
+  ::umask(old_mask);
+  const pid_t pid1b = pid_of(ids);
+  for (const char* d : {"", "state", "workspace", "workspace/skills", "workspace/skills/social", "home", "tmp", "logs"}) {
+    EXPECT_EQ(fs::status(cell / d).permissions(), fs::perms::owner_all) << d;
+  }
+  EXPECT_EQ(fs::status(cells_root).permissions(), fs::perms::owner_all);
+  for (const char* f : {"state/openclaw.json", "workspace/skills/social/SKILL.md", "manifest.json", "logs/gateway.log"}) {
+    EXPECT_EQ(fs::status(cell / f).permissions(), fs::perms::owner_read | fs::perms::owner_write) << f;
+  }
+
+  // v3 drops B.md and the skill and changes A.md: restart, B.md removed,
+  // and the disabled skill leaves no empty directory behind.
+  auto v2 = small_spec("tenant-b", 3, {{"openclaw.json", "{}\n"}, {"workspace/A.md", "a2"}});
   o = p->ensure_running(v2, ids, rec);
   ASSERT_TRUE(o.ok());
   const pid_t pid2 = pid_of(ids);
-  EXPECT_NE(pid2, pid1);
+  EXPECT_NE(pid2, pid1b);
   EXPECT_TRUE(reaped_or_gone(pid1));
+  EXPECT_TRUE(reaped_or_gone(pid1b));
   EXPECT_EQ(slurp(cell / "workspace/A.md"), "a2");
   EXPECT_FALSE(fs::exists(cell / "workspace/B.md"));
-  EXPECT_EQ(ids.at("deployed_version").to_number<std::int64_t>(), 2);
+  EXPECT_FALSE(fs::exists(cell / "workspace/skills/social"));
+  EXPECT_FALSE(fs::exists(cell / "workspace/skills"));
+  EXPECT_TRUE(fs::exists(cell / "workspace"));
+  EXPECT_EQ(ids.at("deployed_version").to_number<std::int64_t>(), 3);
 
   // A second cell; shutdown() stops both at once.
   ExternalIds ids_c;

@@ -29,6 +29,7 @@ class RailwayUnderReconciler : public ::testing::Test {
       c.railway_project_id = fake_.config().project_id;
       c.railway_environment_id = fake_.config().environment_id;
       c.cells_backend = "railway";
+      c.agent_proxy_url = "http://proxy.test:8081";  // remote cells need an address they can reach
     });
     cells::RailwayOptions o;
     o.api_url = fake_.url();
@@ -157,6 +158,7 @@ class KubernetesUnderReconciler : public ::testing::Test {
       c.kubernetes_api_url = fake_.url();
       c.kubernetes_token = fake_.token();
       c.cells_backend = "kubernetes";
+      c.agent_proxy_url = "http://proxy.test:8081";
     });
     cells::KubernetesOptions o;
     o.api_url = fake_.url();

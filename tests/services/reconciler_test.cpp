@@ -403,9 +403,17 @@ TEST_P(ReconcilerTest, InstanceApiValidatesAndReports) {
   EXPECT_EQ(c.post("/v1/tenants/plain/instance", "").status, 202U) << "idempotent";
   EXPECT_EQ(tdb_.count("tenant_instances"), 1);
   EXPECT_EQ(c.patch("/v1/tenants/plain/instance", R"({"desired_state":"deleted"})").status, 422U);
+  EXPECT_EQ(made.json().at("tenant_slug"), "plain");
+  EXPECT_EQ(made.json().at("tenant_name"), "Leaf plain");
   auto list = c.get("/v1/instances?state=pending");
   ASSERT_EQ(list.status, 200U);
   EXPECT_EQ(list.json().at("total").as_int64(), 1);
+  // Each cell names its tenant by slug and name beside the id.
+  const auto listed = list.json();
+  const auto& row = listed.at("data").as_array().at(0);
+  EXPECT_EQ(row.at("tenant_slug"), "plain");
+  EXPECT_EQ(row.at("tenant_name"), "Leaf plain");
+  EXPECT_EQ(row.at("tenant_id"), made.json().at("tenant_id"));
   EXPECT_EQ(testing::HttpClient(h_->server().port(), "wrong-token").get("/v1/instances").status, 401U);
   EXPECT_EQ(c.post("/v1/tenants", R"({"name":"X","email":"x@example.com","website_url":"https://x.example.com","backend":"local"})").status,
             422U)

@@ -407,6 +407,55 @@ json::object condition(std::string_view type, std::string_view status, std::stri
           {"lastTransitionTime", kTimestamp}, {"reason", reason}, {"message", std::move(message)}};
 }
 
+/// RFC 7386 JSON merge patch: null removes a key, objects merge, anything else replaces.
+json::value merge_patch(json::value target, const json::value& patch) {
+  if (!patch.is_object()) return patch;
+  if (!target.is_object()) target = json::object{};
+  auto& t = target.as_object();
+  for (const auto& [key, value] : patch.as_object()) {
+    if (value.is_null()) {
+      t.erase(key);
+    } else {
+      const auto* old = t.if_contains(key);
+      t[key] = merge_patch(old != nullptr ? *old : json::value(nullptr), value);
+    }
+  }
+  return target;
+}
+
+/// A resource quantity in bytes ("5Gi", "500M", "1073741824"); -1 when unreadable.
+double quantity_bytes(const json::value* v) {
+  if (v == nullptr || !v->is_string()) return -1;
+  const std::string text(v->as_string());
+  std::size_t used = 0;
+  double n = 0;
+  try {
+    n = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return -1;
+  }
+  static const std::map<std::string, double> kScale{
+      {"", 1},          {"k", 1e3},          {"M", 1e6},          {"G", 1e9},          {"T", 1e12},
+      {"P", 1e15},      {"E", 1e18},         {"Ki", 1024.0},      {"Mi", 1048576.0},   {"Gi", 1073741824.0},
+      {"Ti", 1099511627776.0}, {"Pi", 1125899906842624.0}, {"Ei", 1152921504606846976.0}};
+  const auto it = kScale.find(text.substr(used));
+  return it == kScale.end() ? -1 : n * it->second;
+}
+
+const json::value* claim_storage(const json::object& claim) {
+  const auto* spec = claim.if_contains("spec");
+  const auto* res = spec != nullptr && spec->is_object() ? spec->as_object().if_contains("resources") : nullptr;
+  const auto* req = res != nullptr && res->is_object() ? res->as_object().if_contains("requests") : nullptr;
+  return req != nullptr && req->is_object() ? req->as_object().if_contains("storage") : nullptr;
+}
+
+/// The pod template of a Deployment, serialised: a new one means a new ReplicaSet.
+std::string template_of(const json::object& deployment) {
+  const auto* spec = deployment.if_contains("spec");
+  const auto* tmpl = spec != nullptr && spec->is_object() ? spec->as_object().if_contains("template") : nullptr;
+  return tmpl != nullptr ? json::serialize(*tmpl) : std::string();
+}
+
 }  // namespace
 
 // ---- the server ----------------------------------------------------------------
@@ -428,6 +477,7 @@ struct FakeKubernetes::Impl {
     Clock::time_point changed_at{};
     int reads = 0;           // GETs of a Deployment since its spec changed
     int terminating = -1;    // GETs left while being deleted; -1: not being deleted
+    std::set<std::string> templates;  // a Deployment's pod templates so far: one ReplicaSet each
   };
   struct Event {
     std::uint64_t rv;
@@ -691,6 +741,7 @@ struct FakeKubernetes::Impl {
   }
 
   Reply apply(const FakeKubeRequest& r, const KindInfo& k, const std::string& ns, const std::string& name) {
+    if (r.content_type.rfind("application/merge-patch+json", 0) == 0) return merge(r, k, ns, name);
     if (r.content_type.rfind("application/apply-patch+yaml", 0) != 0) {
       return status_reply(415, "UnsupportedMediaType",
                           "the body of the request was in an unknown format - accepted media types include: "
@@ -719,8 +770,61 @@ struct FakeKubernetes::Impl {
       return status_reply(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
     }
     if (auto causes = validate(k, body); !causes.empty()) return invalid_reply(k, name, causes);
+    if (auto refused = refuse_claim_update(k, ns, name, body)) return *refused;
     if (k.kind == "Secret") fold_string_data(body);
     return store(r, k, ns, name, std::move(body), manager);
+  }
+
+  /// A JSON merge patch of an existing object (a non-apply patch: no `force`).
+  Reply merge(const FakeKubeRequest& r, const KindInfo& k, const std::string& ns, const std::string& name) {
+    if (!r.param("force").empty()) return status_reply(400, "BadRequest", "force flag is only allowed for apply patch");
+    const auto it = objects_.find(key(k.plural, ns, name));
+    if (it == objects_.end()) return not_found(k, name);
+    boost::system::error_code ec;
+    const auto patch = json::parse(r.body, ec);
+    if (ec || !patch.is_object()) return status_reply(400, "BadRequest", "error decoding the merge patch: not a JSON object");
+    auto merged = merge_patch(it->second.object, patch);
+    auto body = std::move(merged.as_object());
+    if (auto causes = validate(k, body); !causes.empty()) return invalid_reply(k, name, causes);
+    if (auto refused = refuse_claim_update(k, ns, name, body)) return *refused;
+    FakeKubeRequest forced = r;
+    forced.params["force"] = "true";  // an update takes the fields it sets; the manager stays the applier
+    const std::string manager = it->second.manager;
+    return store(forced, k, ns, name, std::move(body), manager);
+  }
+
+  /// What the API server refuses on an existing (bound) claim: any spec change
+  /// but the storage request (422, from validation), a smaller request (422),
+  /// and a larger one when the StorageClass cannot expand (403, from the
+  /// PersistentVolumeClaimResize admission plugin).
+  std::optional<Reply> refuse_claim_update(const KindInfo& k, const std::string& ns, const std::string& name,
+                                           const json::object& body) const {
+    if (k.kind != "PersistentVolumeClaim") return std::nullopt;
+    const auto it = objects_.find(key(k.plural, ns, name));
+    if (it == objects_.end()) return std::nullopt;
+    const auto& old = it->second.object;
+    const double was = quantity_bytes(claim_storage(old)), wants = quantity_bytes(claim_storage(body));
+    auto same_but_size = body.at("spec").as_object();
+    if (const auto* storage = claim_storage(old)) {
+      same_but_size["resources"].as_object()["requests"].as_object()["storage"] = *storage;
+    }
+    if (same_but_size != old.at("spec").as_object()) {
+      return invalid_reply(k, name, {{"FieldValueForbidden",
+                                      "Forbidden: spec is immutable after creation except resources.requests and "
+                                      "volumeAttributesClassName for bound claims",
+                                      "spec"}});
+    }
+    if (wants < was) {
+      return invalid_reply(k, name, {{"FieldValueForbidden", "Forbidden: field can not be less than previous value",
+                                      "spec.resources.requests.storage"}});
+    }
+    if (wants > was && !behavior_.volume_expansion) {
+      return status_reply(403, "Forbidden",
+                          "persistentvolumeclaims \"" + name + "\" is forbidden: only dynamically provisioned pvc can "
+                          "be resized and the storageclass that provisions the pvc must support resize",
+                          json::object{{"name", name}, {"kind", "persistentvolumeclaims"}});
+    }
+    return std::nullopt;
   }
 
   static void fold_string_data(json::object& secret) {
@@ -742,8 +846,9 @@ struct FakeKubernetes::Impl {
       meta["creationTimestamp"] = kTimestamp;
       meta["generation"] = 1;
       meta["managedFields"] = json::array{json::object{{"manager", manager}, {"operation", "Apply"}, {"apiVersion", k.api_version}}};
-      Stored s{std::move(body), std::string(k.plural), ns, name, manager, Clock::now(), 0, -1};
+      Stored s{std::move(body), std::string(k.plural), ns, name, manager, Clock::now(), 0, -1, {}};
       auto& stored = objects_.emplace(id, std::move(s)).first->second;
+      if (k.kind == "Deployment") stored.templates.insert(template_of(stored.object));
       changed(stored, "ADDED");
       return object_reply(201, stored.object);
     }
@@ -770,6 +875,7 @@ struct FakeKubernetes::Impl {
     if (const auto* status = s.object.if_contains("status")) body["status"] = *status;
     s.object = std::move(body);
     s.manager = manager;
+    if (k.kind == "Deployment") s.templates.insert(template_of(s.object));
     changed(s, "MODIFIED");
     return object_reply(200, s.object);
   }
@@ -938,6 +1044,12 @@ std::optional<json::object> FakeKubernetes::object(const std::string& plural, co
   const auto it = impl_->objects_.find(Impl::key(plural, ns, name));
   if (it == impl_->objects_.end()) return std::nullopt;
   return it->second.object;
+}
+
+std::size_t FakeKubernetes::replica_sets(const std::string& name, const std::string& ns) const {
+  std::lock_guard lock(impl_->mu_);
+  const auto it = impl_->objects_.find(Impl::key("deployments", ns, name));
+  return it == impl_->objects_.end() ? 0 : it->second.templates.size();
 }
 
 std::size_t FakeKubernetes::object_count() const {

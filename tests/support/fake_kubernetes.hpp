@@ -17,6 +17,14 @@
 //                manager owns without force=true is 409 Conflict. Creates or
 //                replaces the object; a changed spec bumps metadata.generation;
 //                any change bumps resourceVersion, a no-op apply changes nothing.
+//   PATCH NAME   with application/merge-patch+json: a JSON merge patch of an
+//                existing object (404 when missing, 400 with `force`), validated
+//                the same way.
+//   PersistentVolumeClaims behave as bound: on an existing claim any spec
+//                change but spec.resources.requests.storage is 422 Invalid
+//                (field "spec", immutable), a smaller request 422 ("field can
+//                not be less than previous value"), a larger one 403 Forbidden
+//                unless `volume_expansion` (the resize admission plugin).
 //   GET NAME     the object, or 404 NotFound.
 //   GET          a list ({kind}List, metadata.resourceVersion); fieldSelector
 //                metadata.name=X or metadata.namespace=X (others 400).
@@ -63,6 +71,7 @@ struct FakeKubernetesBehavior {
   bool progress_deadline_exceeded = false;     // the rollout fails: Progressing False ProgressDeadlineExceeded
   int terminating_reads = 0;                   // a deleted object is still seen by this many GETs
   WatchExpiry watch_expiry = WatchExpiry::kErrorEvent;
+  bool volume_expansion = false;               // the claims' StorageClass has allowVolumeExpansion
 };
 
 struct FakeKubeRequest {
@@ -103,6 +112,8 @@ class FakeKubernetes {
   std::optional<boost::json::object> object(const std::string& plural, const std::string& name,
                                             const std::string& ns = "winston") const;
   std::size_t object_count() const;
+  /// How many pod templates the Deployment has had (each one a ReplicaSet in a real cluster).
+  std::size_t replica_sets(const std::string& name, const std::string& ns = "winston") const;
   std::vector<FakeKubeRequest> requests() const;
   void clear_requests();
 
