@@ -29,7 +29,9 @@ int fail(const Error& e) {
     case ErrorCode::kConflict: return 5;
     case ErrorCode::kInvalidField:
     case ErrorCode::kMalformed: return 2;
-    case ErrorCode::kUnavailable: return 3;
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kBadGateway:
+    case ErrorCode::kGatewayTimeout: return 3;
     default: return 1;
   }
 }
@@ -263,6 +265,27 @@ void add_config_commands(CLI::App& config, CLI::App& skill, ConfigArgs& a, std::
   for (auto* sub : {enable, disable}) sub->add_option("name", a.skill, "Skill name")->required();
 }
 
+struct AgentArgs {
+  std::string tenant, message;
+  std::optional<std::string> session;
+};
+
+// Relays to the tenant's gateway from here (the cell's URL must be reachable from this host) and waits for the answer.
+int run_agent(const AgentArgs& a, services::AgentService& svc) {
+  auto r = svc.ask({cli_actor(), std::nullopt}, a.tenant, {a.message, a.session});
+  if (!r.ok()) return fail(r.error());
+  print(api::agent_reply_json(*r));
+  return 0;
+}
+
+void add_agent_commands(CLI::App& agent, AgentArgs& a) {
+  agent.require_subcommand(1);
+  auto* ask = agent.add_subcommand("ask", "Send a message to the tenant's running agent and print its answer and usage");
+  ask->add_option("tenant", a.tenant, "Tenant id or slug")->required();
+  ask->add_option("message", a.message, "What to say (up to 16 KiB)")->required();
+  ask->add_option("--session", a.session, "Continue the conversation with this id (letters, digits, ._:-)");
+}
+
 void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   tenant.require_subcommand(1);
   auto* create = tenant.add_subcommand("create", "Create a tenant and grant its tier's monthly credits");
@@ -333,6 +356,9 @@ int main(int argc, char** argv) {
   auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
   auto* config_cmd = app.add_subcommand("config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback");
   auto* skill_cmd = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
+  auto* agent_cmd = app.add_subcommand("agent", "Talk to a tenant's running agent: ask");
+  AgentArgs aargs;
+  add_agent_commands(*agent_cmd, aargs);
   TenantArgs targs;
   std::string tenant_cmd;
   add_tenant_commands(*tenant, targs, tenant_cmd);
@@ -378,5 +404,6 @@ int main(int argc, char** argv) {
   if (config_cmd_name.starts_with("config ")) return run_config(config_cmd_name.substr(7), cargs, (*rt)->configs());
   if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
   if (instance->parsed()) return run_instance(instance_cmd, iargs, (*rt)->instances());
+  if (agent_cmd->parsed()) return run_agent(aargs, (*rt)->agent());
   return run_tenant(tenant_cmd, targs, (*rt)->tenants(), (*rt)->instances());
 }
