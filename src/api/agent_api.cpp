@@ -120,6 +120,30 @@ void register_skill_routes(http::Router& router, services::ConfigService& config
 
 }  // namespace
 
+json::object agent_reply_json(const services::AgentReply& r) {
+  return {{"answer", r.answer},
+          {"model", r.model},
+          {"finish_reason", r.finish_reason},
+          {"usage", r.usage},
+          {"duration_ms", r.duration_ms},
+          {"session", r.session ? json::value(*r.session) : json::value(nullptr)},
+          {"instance_id", r.instance_id}};
+}
+
+void register_agent_message_routes(http::Router& router, services::AgentService& agent, const AdminAuth& auth) {
+  router.add(verb::post, "/v1/tenants/{id}/agent/messages",
+             admin(auth, [&agent](RequestContext& ctx) -> Result<Response> {
+               WINSTON_TRY_ASSIGN(const auto obj, parse_object(ctx.request.body()));
+               const JsonFields f(obj);
+               WINSTON_TRY(f.only({"message", "session"}));
+               services::AgentMessage m;
+               WINSTON_TRY_ASSIGN(m.message, f.required_string("message"));
+               WINSTON_TRY_ASSIGN(m.session, f.optional_string("session"));
+               WINSTON_TRY_ASSIGN(const auto reply, agent.ask(actor_of(ctx), ctx.param("id"), m));
+               return http::json_response(ctx, bhttp::ok, agent_reply_json(reply));
+             }));
+}
+
 json::object snapshot_meta_json(const storage::configs::SnapshotRow& s) {
   return {{"version", s.version},
           {"content_hash", s.content_hash},

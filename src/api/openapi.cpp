@@ -27,7 +27,7 @@ std::string_view openapi_document() {
     },
     "schemas": {
       "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string", "enum": ["malformed_request", "unauthenticated", "insufficient_credits", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "invalid_field", "unavailable", "internal"]},
+        "code": {"type": "string", "enum": ["malformed_request", "unauthenticated", "insufficient_credits", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "invalid_field", "unavailable", "bad_gateway", "gateway_timeout", "internal"]},
         "message": {"type": "string"}, "field": {"type": "string"}, "request_id": {"type": "string"}}}}},
       "Tenant": {"type": "object", "properties": {
         "id": {"type": "string"}, "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"},
@@ -341,6 +341,21 @@ std::string_view openapi_document() {
               "parameters": [{"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
               "responses": {"200": {"description": "events", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/InstanceEvent"}}}}}}},
                             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+    },
+    "/v1/tenants/{id}/agent/messages": {
+      "parameters": [{"$ref": "#/components/parameters/TenantId"}],
+      "post": {"summary": "talk to the tenant's agent: the message goes to its running OpenClaw gateway (model openclaw/default) with the gateway token Winston keeps sealed, and the answer comes back; the agent's model calls are charged to the tenant; audited as agent.message (sizes, model, usage; not the texts)",
+               "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["message"], "properties": {
+                 "message": {"type": "string", "minLength": 1, "maxLength": 16384, "description": "at most 16 KiB (UTF-8 bytes)"},
+                 "session": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$", "description": "continue a conversation: messages with the same session share one agent session; without it every message starts a new one"}}}}}},
+               "responses": {"200": {"description": "the agent's answer", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                               "answer": {"type": "string"}, "model": {"type": "string", "description": "as the gateway reports it (openclaw/default)"},
+                               "finish_reason": {"type": "string"}, "usage": {"type": "object", "nullable": true, "description": "as the gateway reports it: prompt_tokens, completion_tokens, total_tokens"},
+                               "duration_ms": {"type": "integer"}, "session": {"type": "string", "nullable": true}, "instance_id": {"type": "string"}}}}}},
+                             "401": {"$ref": "#/components/responses/Unauthorized"}, "402": {"description": "the agent could not call its model: the tenant has no credits"},
+                             "404": {"$ref": "#/components/responses/NotFound"}, "409": {"description": "the tenant has no cell, or its cell is not running (the message names its state)"},
+                             "422": {"$ref": "#/components/responses/Invalid"}, "502": {"description": "the gateway could not be reached, refused the token or failed"},
+                             "504": {"description": "no answer within agent.message_timeout_ms (default 120 s)"}}}
     },
     "/v1/instances": {
       "get": {"summary": "every cell, newest first",

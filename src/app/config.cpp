@@ -107,6 +107,7 @@ Status apply_agent(Config& c, const toml::table& tbl, const std::string& file) {
   WINSTON_TRY(read_optional_string(tbl, "agent.templates_dir", c.agent_templates_dir, file));
   WINSTON_TRY(read_optional_string(tbl, "agent.skills_dir", c.agent_skills_dir, file));
   WINSTON_TRY(read_strings(tbl, "agent.default_skills", c.agent_default_skills, file));
+  WINSTON_TRY(read_int(tbl, "agent.message_timeout_ms", c.agent_message_timeout_ms, 1'000, 900'000, file));
   if (const auto* models = tbl.at_path("agent.default_models").as_table()) {
     for (const auto& [tier, v] : *models) {
       const auto model = v.value<std::string>();

@@ -57,6 +57,7 @@ struct Config {
   std::optional<std::string> agent_skills_dir;     // operator skills (a directory per skill)
   std::vector<std::string> agent_default_skills = {"inventory-lookup", "sales-summary", "social-media"};
   std::map<std::string, std::string, std::less<>> agent_default_models;  // tier -> model id
+  std::int64_t agent_message_timeout_ms = 120'000;  // an operator's message to a tenant's agent, until its answer
 
   // Website analyzer ([analyzer]).
   std::string analyzer_model = "kimi-k2.5";

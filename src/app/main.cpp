@@ -35,7 +35,9 @@ int fail(const Error& e) {
     case ErrorCode::kConflict: return 5;
     case ErrorCode::kInvalidField:
     case ErrorCode::kMalformed: return 2;
-    case ErrorCode::kUnavailable: return 3;
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kBadGateway:
+    case ErrorCode::kGatewayTimeout: return 3;
     default: return 1;
   }
 }
@@ -269,6 +271,27 @@ void add_config_commands(CLI::App& config, CLI::App& skill, ConfigArgs& a, std::
   for (auto* sub : {enable, disable}) sub->add_option("name", a.skill, "Skill name")->required();
 }
 
+struct AgentArgs {
+  std::string tenant, message;
+  std::optional<std::string> session;
+};
+
+// Relays to the tenant's gateway from here (the cell's URL must be reachable from this host) and waits for the answer.
+int run_agent(const AgentArgs& a, services::AgentService& svc) {
+  auto r = svc.ask({cli_actor(), std::nullopt}, a.tenant, {a.message, a.session});
+  if (!r.ok()) return fail(r.error());
+  print(api::agent_reply_json(*r));
+  return 0;
+}
+
+void add_agent_commands(CLI::App& agent, AgentArgs& a) {
+  agent.require_subcommand(1);
+  auto* ask = agent.add_subcommand("ask", "Send a message to the tenant's running agent and print its answer and usage");
+  ask->add_option("tenant", a.tenant, "Tenant id or slug")->required();
+  ask->add_option("message", a.message, "What to say (up to 16 KiB)")->required();
+  ask->add_option("--session", a.session, "Continue the conversation with this id (letters, digits, ._:-)");
+}
+
 void add_tenant_commands(CLI::App& tenant, TenantArgs& a, std::string& chosen) {
   tenant.require_subcommand(1);
   auto* create = tenant.add_subcommand("create", "Create a tenant and grant its tier's monthly credits");
@@ -425,6 +448,9 @@ int main(int argc, char** argv) {
   SmokeArgs sargs;
   add_smoke_command(*smoke, sargs);
   auto* audit_cmd = app.add_subcommand("audit", "Read the audit log: who did what to which tenant, and when");
+  auto* agent_cmd = app.add_subcommand("agent", "Talk to a tenant's running agent: ask");
+  AgentArgs agent_args;
+  add_agent_commands(*agent_cmd, agent_args);
   TenantArgs targs;
   std::string tenant_cmd;
   add_tenant_commands(*tenant, targs, tenant_cmd);
@@ -474,5 +500,6 @@ int main(int argc, char** argv) {
   if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
   if (instance->parsed()) return run_instance(instance_cmd, iargs, (*rt)->instances());
   if (audit_cmd->parsed()) return run_audit(aargs, (*rt)->audit());
+  if (agent_cmd->parsed()) return run_agent(agent_args, (*rt)->agent());
   return run_tenant(tenant_cmd, targs, (*rt)->tenants(), (*rt)->instances());
 }

@@ -251,6 +251,10 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   api::register_instance_routes(router_, *instances_, auth_);
   api::register_key_routes(router_, *keys_, auth_);
   api::register_agent_routes(router_, *analyzer_, *configs_, auth_);
+  cells::GatewayChatOptions chat;
+  chat.timeout = std::chrono::milliseconds(config_.agent_message_timeout_ms);
+  agent_ = std::make_unique<services::AgentService>(*db_, clock_, *configs_, chat);
+  api::register_agent_message_routes(router_, *agent_, auth_);
   connectors_ = std::make_unique<services::ConnectorService>(*db_, clock_, secret_box_);
   api::register_connector_admin_routes(router_, *connectors_, auth_);
   audit_ = std::make_unique<services::AuditService>(*db_);

@@ -23,6 +23,7 @@
 #include "cells/provisioner.hpp"
 #include "services/connector_service.hpp"
 #include "services/instance_service.hpp"
+#include "services/agent_service.hpp"
 #include "services/reconciler.hpp"
 #include "services/analyzer_service.hpp"
 #include "services/audit_service.hpp"
@@ -67,6 +68,7 @@ class Runtime {
   services::ConnectorService& connectors() { return *connectors_; }
   services::InstanceService& instances() { return *instances_; }
   services::AuditService& audit() { return *audit_; }
+  services::AgentService& agent() { return *agent_; }
   /// The cell reconciler (roles all and worker), else null.
   services::Reconciler* reconciler() { return reconciler_.get(); }
   const http::Router& router() const { return router_; }
@@ -98,6 +100,7 @@ class Runtime {
   std::unique_ptr<services::ConnectorService> connectors_;
   std::unique_ptr<services::InstanceService> instances_;
   std::unique_ptr<services::AuditService> audit_;
+  std::unique_ptr<services::AgentService> agent_;
   std::vector<std::unique_ptr<cells::Provisioner>> provisioners_;
   std::unique_ptr<services::Reconciler> reconciler_;
   api::AdminAuth auth_;

@@ -14,6 +14,8 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::kPayloadTooLarge: return "payload_too_large";
     case ErrorCode::kInvalidField: return "invalid_field";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kBadGateway: return "bad_gateway";
+    case ErrorCode::kGatewayTimeout: return "gateway_timeout";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";

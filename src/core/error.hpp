@@ -21,6 +21,8 @@ enum class ErrorCode {
   kPayloadTooLarge,    // body over the limit (413)
   kInvalidField,       // well-formed but a field is invalid (422)
   kUnavailable,        // dependency down, retry later (503)
+  kBadGateway,         // a server we relay to (a tenant's gateway) failed or could not be reached (502)
+  kGatewayTimeout,     // a server we relay to did not answer in time (504)
   kInternal,           // a bug or an unexpected failure (500)
 };
 

@@ -95,6 +95,8 @@ bhttp::status http_status(ErrorCode code) {
     case ErrorCode::kPayloadTooLarge: return bhttp::status::payload_too_large;
     case ErrorCode::kInvalidField: return bhttp::status::unprocessable_entity;
     case ErrorCode::kUnavailable: return bhttp::status::service_unavailable;
+    case ErrorCode::kBadGateway: return bhttp::status::bad_gateway;
+    case ErrorCode::kGatewayTimeout: return bhttp::status::gateway_timeout;
     case ErrorCode::kInternal: return bhttp::status::internal_server_error;
   }
   return bhttp::status::internal_server_error;

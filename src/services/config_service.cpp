@@ -307,6 +307,13 @@ Result<CellSecrets> ConfigService::cell_secrets(const Actor& actor, std::string_
   return out;
 }
 
+Result<std::string> ConfigService::gateway_token(std::string_view tenant_id) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(const auto sealed, storage::secrets::get(*conn, tenant_id, kGatewayToken));
+  if (!sealed) return Error::conflict("the tenant's cell has no gateway token yet; generate its config first");
+  return secrets_.open(*sealed, secret_context(tenant_id, kGatewayToken));
+}
+
 Result<std::string> ConfigService::system_api_key() {
   const auto load = [&]() -> Result<Tenant> {
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());

@@ -77,6 +77,10 @@ class ConfigService {
   /// which the cell gets at its next start or deploy.
   Result<CellSecrets> cell_secrets(const Actor& actor, std::string_view tenant);
 
+  /// The gateway token of a tenant whose cell was configured, read only (never
+  /// created here): for relaying the operator's messages to its gateway.
+  Result<std::string> gateway_token(std::string_view tenant_id);
+
   /// The system tenant's own proxy key, for Winston's internal LLM calls (the website analyzer).
   Result<std::string> system_api_key();
 

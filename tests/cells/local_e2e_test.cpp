@@ -2,7 +2,9 @@
 // SQLite, the local backend) onboards a dispensary in one step — its website
 // analysed (served on loopback), its config generated, its real OpenClaw
 // gateway started on loopback — then one agent turn through that gateway goes
-// through Winston's proxy to a fake Moonshot and is charged to the tenant; a
+// through Winston's proxy to a fake Moonshot and is charged to the tenant, and
+// the operator's message through POST /v1/tenants/{id}/agent/messages does the
+// same without the gateway token ever leaving Winston; a
 // config change is deployed into the running cell; Winston killed with -9
 // takes its gateway with it and a restart brings the cell back; deleting the
 // tenant stops the gateway and removes its state.
@@ -183,6 +185,29 @@ TEST_F(LocalCellEndToEnd, OnboardsRunsMetersDeploysSurvivesACrashAndDeletes) {
   EXPECT_LT(admin().get("/v1/tenants/green-leaf").json().at("balance_mc").as_int64(), before) << "charged";
   auto ledger = admin().get("/v1/tenants/green-leaf/ledger").body;
   EXPECT_NE(ledger.find("usage"), std::string::npos) << ledger;
+  // The operator talks to the agent through Winston (POST …/agent/messages): the gateway token never leaves Winston.
+  const auto before_ask = admin().get("/v1/tenants/green-leaf").json().at("balance_mc").as_int64();
+  const auto calls_before_ask = moonshot_.request_count();
+  auto asked = proxy::blocking_call(
+      {"POST", "http://127.0.0.1:" + std::to_string(api_port_) + "/v1/tenants/green-leaf/agent/messages",
+       {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", "application/json"}},
+       R"({"message":"What is 6 times 7?"})"},
+      long_call);
+  ASSERT_TRUE(asked.ok()) << asked.error().message;
+  ASSERT_EQ(asked->status, 200U) << asked->body;
+  const auto reply = json::parse(asked->body).as_object();
+  EXPECT_NE(std::string(reply.at("answer").as_string()).find("42"), std::string::npos) << asked->body;
+  EXPECT_EQ(reply.at("model"), "openclaw/default");
+  EXPECT_TRUE(reply.at("usage").is_object()) << asked->body;
+  EXPECT_GT(moonshot_.request_count(), calls_before_ask) << "the agent called its model through the proxy";
+  EXPECT_LT(admin().get("/v1/tenants/green-leaf").json().at("balance_mc").as_int64(), before_ask)
+      << "the turn was charged to the tenant";
+  EXPECT_EQ(asked->body.find(cell_secrets.gateway_token), std::string::npos);
+  for (const auto& h : asked->headers) {
+    EXPECT_EQ(std::string(h.value()).find(cell_secrets.gateway_token), std::string::npos) << h.name_string();
+  }
+  EXPECT_EQ(server_->stderr_text().find(cell_secrets.gateway_token), std::string::npos)
+      << "the gateway token is in no log line";
   auto bad_token = proxy::blocking_call({"POST", url + "/v1/chat/completions",
                                          {{"Authorization", "Bearer wrong"}, {"Content-Type", "application/json"}},
                                          R"({"model":"openclaw/default","messages":[]})"});
