@@ -70,12 +70,12 @@ class AgentMessageTest : public ::testing::TestWithParam<std::string> {
   std::vector<storage::audit::Entry> audits(const std::string& slug) {
     auto conn = server_->runtime().database().acquire();
     const auto t = server_->runtime().tenants().get(slug);
-    auto rows = storage::audit::list(**conn, t->id, 100);
-    std::vector<storage::audit::Entry> out;
-    for (auto& e : *rows) {
-      if (e.action == "agent.message") out.push_back(std::move(e));
-    }
-    return out;
+    storage::audit::Query q;
+    q.tenant_id = t->id;
+    q.action = "agent.message";
+    q.limit = 100;
+    auto rows = storage::audit::query(**conn, q);
+    return rows.ok() ? *rows : std::vector<storage::audit::Entry>{};
   }
   static void expect_no_token(const HttpReply& r, const std::string& token) {
     EXPECT_EQ(r.body.find(token), std::string::npos) << r.body;

@@ -53,8 +53,14 @@ class LocalCellSmoke : public ::testing::Test {
     fs::create_directories(dir_);
     api_port_ = free_port();
     proxy_port_ = free_port();
-    anthropic_.set_behavior({.input_tokens = 40, .output_tokens = 9});
-    moonshot_.set_behavior({.input_tokens = 37, .output_tokens = 11});
+    testing::FakeBehavior claude;
+    claude.input_tokens = 40;
+    claude.output_tokens = 9;
+    anthropic_.set_behavior(claude);
+    testing::FakeBehavior kimi;
+    kimi.input_tokens = 37;
+    kimi.output_tokens = 11;
+    moonshot_.set_behavior(kimi);
   }
   void TearDown() override {
     if (server_) {
