@@ -16,6 +16,7 @@
 #include <regex>
 
 #include "core/ids.hpp"
+#include "support/fake_site.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/openclaw_cli.hpp"
 #include "support/subprocess.hpp"
@@ -61,6 +62,10 @@ class LocalCellSmoke : public ::testing::Test {
     kimi.input_tokens = 37;
     kimi.output_tokens = 11;
     moonshot_.set_behavior(kimi);
+    testing::FakeRoute home;
+    home.body = "<!doctype html><html><head><title>Smoke Leaf</title></head><body><h1>Smoke Leaf</h1>"
+                "<p>Adult-use cannabis, 21+ with ID. Open daily 9-9.</p></body></html>";
+    site_.route("/", home);
   }
   void TearDown() override {
     if (server_) {
@@ -80,6 +85,7 @@ class LocalCellSmoke : public ::testing::Test {
                           << "[providers.moonshot]\napi = \"openai-completions\"\nbase_url = \"" << moonshot_.base_url()
                           << "/v1\"\napi_key_env = \"FAKE_MOONSHOT_KEY\"\n"
                           << "[cells]\npoll_interval_ms = 500\n"
+                          << "[analyzer]\nallow_networks = [\"127.0.0.2/32\"]\n"
                           << extra_toml;
     std::map<std::string, std::string> env{{"WINSTON_DATA_DIR", (dir_ / "data").string()},
                                            {"WINSTON_ADMIN_TOKEN", kToken},
@@ -96,7 +102,7 @@ class LocalCellSmoke : public ::testing::Test {
   testing::Completed smoke(std::vector<std::string> extra) {
     std::vector<std::string> args{winston_binary(), "smoke", "--api", "http://127.0.0.1:" + std::to_string(api_port_),
                                   "--proxy", "http://127.0.0.1:" + std::to_string(proxy_port_), "--with-llm",
-                                  "--cell-timeout", "300"};
+                                  "--cell-timeout", "300", "--website", site_.url("/")};
     args.insert(args.end(), extra.begin(), extra.end());
     return testing::run(args, {{"WINSTON_ADMIN_TOKEN", kToken}, {"WINSTON_DATA_DIR", (dir_ / "cli").string()}},
                         600'000);
@@ -111,6 +117,7 @@ class LocalCellSmoke : public ::testing::Test {
 
   fs::path dir_;
   std::uint16_t api_port_ = 0, proxy_port_ = 0;
+  testing::FakeSite site_{"127.0.0.2"};  // the throw-away tenant's website, on loopback
   testing::FakeUpstream anthropic_{testing::FakeFlavor::kAnthropic};
   testing::FakeUpstream moonshot_{testing::FakeFlavor::kOpenAI};
   std::unique_ptr<Background> server_;
