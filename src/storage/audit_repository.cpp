@@ -20,8 +20,15 @@ std::vector<Entry> entries(const Rows& rows) {
 // Builds "WHERE a AND b ..." with numbered parameters.
 class Where {
  public:
-  std::string param(Value v) {
-    params_.push_back(std::move(v));
+  // Each Value is constructed in place: GCC 12's optimiser reports converting
+  // a temporary into this variant as maybe-uninitialized (a false positive that
+  // -Werror makes fatal in the release build).
+  std::string param(std::string v) {
+    params_.emplace_back(std::in_place_type<std::string>, std::move(v));
+    return fmt::format("${}", params_.size());
+  }
+  std::string param(std::int64_t v) {
+    params_.emplace_back(std::in_place_type<std::int64_t>, v);
     return fmt::format("${}", params_.size());
   }
   void add(std::string condition) { conds_.push_back(std::move(condition)); }
