@@ -230,14 +230,6 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     co_await reply_error(ex, api, 400, message, call.request_id);
     co_return;
   }
-  const auto endpoint = endpoints_.find(call.provider->id);
-  if (endpoint == endpoints_.end()) {
-    co_await reply_error(ex, api, 503, "the provider of this model is not configured on this deployment",
-                         call.request_id);
-    co_return;
-  }
-  call.endpoint = endpoint->second;
-
   const auto max_out = call.request.max_output_tokens > 0 ? call.request.max_output_tokens : call.entry->max_output_tokens;
   const services::ReserveRequest rr{call.who.tenant_id, call.who.key_id, call.request_id, call.entry->id,
                                     reservation_estimate(call.body_bytes, max_out, call.entry->multiplier_milli,
@@ -250,6 +242,17 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     co_return;
   }
   call.reservation = std::move(reservation).value();
+  // Looked up after the reservation: a tenant with nothing left hears 402 whatever
+  // the deployment's provider keys; an unconfigured provider then releases the hold.
+  const auto endpoint = endpoints_.find(call.provider->id);
+  if (endpoint == endpoints_.end()) {
+    auto released = co_await settle(call, {}, "upstream_error", std::nullopt);
+    (void)released;
+    co_await reply_error(ex, api, 503, "the provider of this model is not configured on this deployment",
+                         call.request_id);
+    co_return;
+  }
+  call.endpoint = endpoint->second;
 
   const auto sent = Clock::now();
   auto outgoing = upstream_request(call, ex.request);

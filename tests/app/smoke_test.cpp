@@ -78,7 +78,7 @@ class LocalCellSmoke : public ::testing::Test {
   }
 
   /// `winston serve --config FILE` (the option after the subcommand, as the README writes it).
-  void start_server(const std::string& deps, const std::string& extra_toml = {}) {
+  void start_server(const std::string& deps, const std::string& extra_toml = {}, bool provider_keys = true) {
     const auto config = dir_ / "winston.toml";
     std::ofstream(config) << "[providers.anthropic]\napi = \"anthropic-messages\"\nbase_url = \"" << anthropic_.base_url()
                           << "\"\napi_key_env = \"FAKE_ANTHROPIC_KEY\"\n"
@@ -94,6 +94,10 @@ class LocalCellSmoke : public ::testing::Test {
                                            {"FAKE_ANTHROPIC_KEY", "sk-fake-anthropic"},
                                            {"FAKE_MOONSHOT_KEY", "sk-fake-moonshot"}};
     if (!deps.empty()) env["WINSTON_OPENCLAW_DIR"] = deps;
+    if (!provider_keys) {
+      env.erase("FAKE_ANTHROPIC_KEY");
+      env.erase("FAKE_MOONSHOT_KEY");
+    }
     server_ = std::make_unique<Background>(std::vector<std::string>{winston_binary(), "serve", "--config", config.string()},
                                            env);
     ASSERT_NE(server_->wait_for_stderr("cells.reconciler_started", 60'000), "") << server_->stderr_text();
@@ -166,7 +170,8 @@ multiplier = 12.0
 }
 
 TEST_F(LocalCellSmoke, WithoutLlmTheModelChecksAreSkippedAndSaySo) {
-  start_server("");
+  // A fresh deployment as scripts/serve.sh starts it: no provider keys. A tenant at zero still hears 402.
+  start_server("", {}, false);
   const auto r = testing::run({winston_binary(), "smoke", "--api", "http://127.0.0.1:" + std::to_string(api_port_),
                                "--proxy", "http://127.0.0.1:" + std::to_string(proxy_port_), "--skip",
                                "provisioner"},
@@ -176,6 +181,7 @@ TEST_F(LocalCellSmoke, WithoutLlmTheModelChecksAreSkippedAndSaySo) {
   EXPECT_NE(line_of(r.out, "routing.claude_5x").find("SKIP  calls a real model"), std::string::npos) << r.out;
   EXPECT_EQ(anthropic_.request_count(), 0U) << "no model was called without --with-llm";
   EXPECT_EQ(moonshot_.request_count(), 0U);
+  EXPECT_NE(line_of(r.out, "credits.402").find(" PASS "), std::string::npos) << r.out;
   const auto wrong_token = testing::run({winston_binary(), "smoke", "--api",
                                          "http://127.0.0.1:" + std::to_string(api_port_), "--proxy",
                                          "http://127.0.0.1:" + std::to_string(proxy_port_)},
