@@ -59,7 +59,7 @@ TEST_F(CliTest, TenantLifecycleFromTheCommandLine) {
 
   auto listed = winston({"tenant", "list", "--status", "suspended"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_NE(listed.out.find("late@example.com"), std::string::npos) << listed.out;
+  EXPECT_EQ(json::parse(listed.out).at("total").as_int64(), 1);
 
   auto ledger = winston({"tenant", "ledger", "blue-dream-co"});
   EXPECT_EQ(json::parse(ledger.out).at("total").as_int64(), 2);
@@ -139,7 +139,7 @@ TEST_F(CliTest, ProvisioningFromTheCommandLineRecordsTheWishForTheServer) {
   EXPECT_NE(events.out.find("asked for stopped"), std::string::npos) << events.out;
   auto listed = winston({"instance", "list", "--state", "pending"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_NE(listed.out.find("late@example.com"), std::string::npos) << listed.out;
+  EXPECT_EQ(json::parse(listed.out).at("total").as_int64(), 1);
   EXPECT_EQ(winston({"instance", "show", "nobody"}).exit_code, 4);
   // Nothing was ever started, so the tenant goes at once.
   auto deleted = winston({"tenant", "delete", "kush-co"});

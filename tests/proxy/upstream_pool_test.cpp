@@ -340,7 +340,7 @@ class UpstreamPoolProxy : public ::testing::Test {
       std::vector<Provider> providers = {
           {"anthropic", WireApi::kAnthropicMessages, upstream_.base_url(), "ANTHROPIC_API_KEY"},
           {"moonshot", WireApi::kOpenAIChat, upstream_.base_url() + "/v1", "MOONSHOT_API_KEY"}};
-      c.catalog = Catalog(providers, Catalog::defaults().models());
+      c.catalog = Catalog(providers, testing::models_for_relay_tests());
       c.provider_keys = {{"anthropic", "sk-ant-upstream"}, {"moonshot", "sk-moonshot-upstream"}};
     });
     auto admin = server_->client();
