@@ -15,8 +15,17 @@ constexpr std::size_t kMaxCachedStatements = 256;
 /// The database holds every tenant's email and ledger: owner-only, whatever
 /// the umask. Created 0600 before SQLite opens it (SQLite gives its -wal and
 /// -shm files the database's mode), and tightened if an older run left it wider.
+///
+/// Only a file that does not exist yet is opened here (O_EXCL). close() on any
+/// descriptor of the database drops every POSIX lock this process holds on it —
+/// those of the pool's other SQLite connections too — and another process then
+/// believes it is the last user, checkpoints and deletes the WAL while this one
+/// goes on writing into the unlinked file: committed transactions vanish at
+/// the next start (sqlite.org/howtocorrupt.html §2.2; found by the local
+/// end-to-end test, where a CLI process read the database beside `serve`).
+/// chmod takes no descriptor and touches no lock.
 void restrict_to_owner(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) ::close(fd);
   for (const char* suffix : {"", "-wal", "-shm"}) {
     const std::string file = path + suffix;

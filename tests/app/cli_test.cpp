@@ -232,6 +232,39 @@ TEST_F(CliTest, ServeStartsOnDefaultsWritesAPrivateAdminTokenAndStopsOnSigterm) 
   EXPECT_EQ(serve.stderr_text().find(token), std::string::npos);
 }
 
+// An operator runs the CLI beside a serving Winston, which then dies hard.
+// Every write the server answered must still be there at the next start: once,
+// a new pooled SQLite connection cost the server its file locks, the CLI's
+// exit deleted the WAL under it, and later writes vanished with the kill.
+TEST_F(CliTest, WritesAnsweredByServeSurviveACliBesideItAndAKill) {
+  env_["WINSTON_API_PORT"] = "0";
+  env_["WINSTON_ADMIN_TOKEN"] = "cli-wal-admin-token-0123456789";
+  auto serve = std::make_unique<testing::Background>(std::vector<std::string>{WINSTON_BINARY, "serve"}, env_);
+  const auto log = serve->wait_for_stderr("\"event\":\"http.listening\"", 60'000);
+  ASSERT_FALSE(log.empty()) << serve->stderr_text();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"("port":(\d+))")));
+  testing::HttpClient c(static_cast<std::uint16_t>(std::stoi(m[1])), env_["WINSTON_ADMIN_TOKEN"]);
+  const auto create = [&](const std::string& slug) {
+    return c.post("/v1/tenants", R"({"name":")" + slug + R"(","email":")" + slug + R"(@example.com","website_url":"https://)" +
+                                     slug + R"(.example.com"})").status;
+  };
+  ASSERT_EQ(create("before-cli"), 201U);
+  ASSERT_EQ(winston({"tenant", "list"}).exit_code, 0);
+  ASSERT_EQ(create("after-cli-one"), 201U);
+  ASSERT_EQ(create("after-cli-two"), 201U);
+  auto seen = winston({"tenant", "list"});  // another process sees what the server committed
+  EXPECT_NE(seen.out.find("after-cli-two"), std::string::npos) << seen.out;
+  serve->signal(SIGKILL);
+  EXPECT_EQ(serve->wait(15'000), 128 + SIGKILL);
+  serve.reset();
+  auto listed = winston({"tenant", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  for (const char* slug : {"before-cli", "after-cli-one", "after-cli-two"}) {
+    EXPECT_NE(listed.out.find(slug), std::string::npos) << slug << " was lost: " << listed.out;
+  }
+}
+
 TEST_F(CliTest, ServeRefusesAMalformedMasterKeyWithoutPrintingIt) {
   env_["WINSTON_API_PORT"] = "0";
   env_["WINSTON_MASTER_KEY"] = "not-a-key-but-a-secret-looking-value";
