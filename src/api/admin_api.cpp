@@ -121,7 +121,7 @@ void register_tenant_routes(http::Router& router, services::TenantService& svc, 
     WINSTON_TRY_ASSIGN(const auto input, read_new_tenant(ctx.request.body()));
     const auto actor = actor_of(ctx);
     // With provisioning, the tenant and its cell are created in one transaction; the reconciler does the rest.
-    std::optional<storage::instances::InstanceRow> cell;
+    std::optional<CellInstance> cell;
     const auto with_cell = input.provision ? cells.with_cell(actor, input.backend, cell) : nullptr;
     WINSTON_TRY_ASSIGN(const auto t, svc.create(actor, input.tenant, with_cell));
     auto body = tenant_json(t);

@@ -24,7 +24,7 @@ Result<std::optional<std::string>> read_backend(std::string_view body) {
 
 }  // namespace
 
-json::value instance_row_json(const storage::instances::InstanceRow& r) {
+json::value instance_row_json(const CellInstance& r) {
   boost::system::error_code ec;
   auto ids = json::parse(r.external_ids, ec);
   if (ec || !ids.is_object()) ids = json::object{};
@@ -33,8 +33,8 @@ json::value instance_row_json(const storage::instances::InstanceRow& r) {
           {"tenant_slug", r.tenant_slug},
           {"tenant_name", r.tenant_name},
           {"backend", r.backend},
-          {"desired_state", r.desired_state},
-          {"actual_state", r.actual_state},
+          {"desired_state", to_string(r.desired_state)},
+          {"actual_state", to_string(r.actual_state)},
           {"step", r.step},
           {"url", nullable(r.url)},
           {"snapshot_version", nullable(r.snapshot_version)},
@@ -48,9 +48,10 @@ json::value instance_row_json(const storage::instances::InstanceRow& r) {
           {"updated_at", r.updated_at}};
 }
 
-json::value instance_event_json(const storage::instances::EventRow& e) {
+json::value instance_event_json(const CellEvent& e) {
+  const auto state = [](const std::optional<CellState>& s) { return s ? json::value(to_string(*s)) : json::value(nullptr); };
   return {{"id", e.id},       {"at", e.at},           {"kind", e.kind},
-          {"from", nullable(e.from_state)}, {"to", nullable(e.to_state)}, {"message", e.message}};
+          {"from", state(e.from_state)}, {"to", state(e.to_state)}, {"message", e.message}};
 }
 
 json::value instance_json(const services::InstanceView& v) {
@@ -76,7 +77,8 @@ void register_instance_routes(http::Router& router, services::InstanceService& s
     WINSTON_TRY_ASSIGN(const auto obj, parse_object(ctx.request.body()));
     const JsonFields f(obj);
     WINSTON_TRY(f.only({"desired_state"}));
-    WINSTON_TRY_ASSIGN(const auto desired, f.required_string("desired_state"));
+    WINSTON_TRY_ASSIGN(const auto text, f.required_string("desired_state"));
+    WINSTON_TRY_ASSIGN(const auto desired, services::operator_desired_state(text));
     WINSTON_TRY_ASSIGN(const auto v, svc.set_desired(actor_of(ctx), ctx.param("id"), desired));
     return http::json_response(ctx, bstatus::accepted, instance_json(v));
   }));

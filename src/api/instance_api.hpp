@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "api/admin_api.hpp"
+#include "core/cell.hpp"
 #include "http/router.hpp"
 #include "services/config_service.hpp"
 #include "services/instance_service.hpp"
@@ -15,8 +16,8 @@
 namespace winston::api {
 
 boost::json::value instance_json(const services::InstanceView& v);
-boost::json::value instance_row_json(const storage::instances::InstanceRow& r);
-boost::json::value instance_event_json(const storage::instances::EventRow& e);
+boost::json::value instance_row_json(const CellInstance& r);
+boost::json::value instance_event_json(const CellEvent& e);
 
 void register_instance_routes(http::Router& router, services::InstanceService& instances, const AdminAuth& auth);
 void register_cell_config_route(http::Router& router, services::ConfigService& configs, services::KeyService& keys);

@@ -68,7 +68,7 @@ int run_tenant(const std::string& cmd, const TenantArgs& a, services::TenantServ
     services::NewTenant t{a.name.value_or(""), a.email.value_or(""), a.website.value_or(""), a.industry,
                           a.tier.value_or("free"), a.slug};
     if (a.backend && !a.provision) return fail(Error::invalid("backend", "--backend needs --provision"));
-    std::optional<storage::instances::InstanceRow> cell;
+    std::optional<CellInstance> cell;
     const auto with_cell = a.provision ? cells.with_cell(actor, a.backend, cell) : nullptr;
     auto r = svc.create(actor, t, with_cell);
     if (!r.ok()) return fail(r.error());
@@ -144,8 +144,8 @@ int run_instance(const std::string& cmd, const InstanceArgs& a, services::Instan
   const services::Actor actor{cli_actor(), std::nullopt};
   if (cmd == "provision") return print_instance(svc.provision(actor, a.tenant, a.backend));
   if (cmd == "show") return print_instance(svc.get(a.tenant));
-  if (cmd == "start") return print_instance(svc.set_desired(actor, a.tenant, "running"));
-  if (cmd == "stop") return print_instance(svc.set_desired(actor, a.tenant, "stopped"));
+  if (cmd == "start") return print_instance(svc.set_desired(actor, a.tenant, DesiredState::kRunning));
+  if (cmd == "stop") return print_instance(svc.set_desired(actor, a.tenant, DesiredState::kStopped));
   if (cmd == "retry") return print_instance(svc.retry(actor, a.tenant));
   if (cmd == "deprovision") return print_instance(svc.deprovision(actor, a.tenant));
   if (cmd == "events") {

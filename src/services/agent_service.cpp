@@ -33,9 +33,9 @@ Result<inst::InstanceRow> running_cell(storage::Database& db, std::string_view t
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   WINSTON_TRY_ASSIGN(auto row, inst::find_by_tenant(*conn, t.id));
   if (!row) return Error::conflict(fmt::format("tenant '{}' has no cell; POST …/instance creates one", t.slug));
-  if (row->actual_state != cell_state::kRunning || !row->url) {
+  if (row->actual_state != CellState::kRunning || !row->url) {
     return Error::conflict(fmt::format("the cell of tenant '{}' is {} ({}), not running; its agent cannot answer now",
-                                       t.slug, row->actual_state, row->step.empty() ? "no step" : row->step));
+                                       t.slug, to_string(row->actual_state), row->step.empty() ? "no step" : row->step));
   }
   return std::move(*row);
 }

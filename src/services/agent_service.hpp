@@ -49,7 +49,7 @@ class AgentService {
   Result<AgentReply> ask(const Actor& actor, std::string_view tenant, const AgentMessage& m);
 
  private:
-  Status audit(const Actor& actor, const storage::instances::InstanceRow& cell, const AgentMessage& m,
+  Status audit(const Actor& actor, const CellInstance& cell, const AgentMessage& m,
                const Result<cells::GatewayAnswer>& outcome, std::int64_t duration_ms);
 
   storage::Database& db_;

@@ -142,7 +142,7 @@ Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t
   WINSTON_TRY(audit(*conn, actor, t, std::string(action), "config:" + std::to_string(row.version), details, now));
   // A running cell deploys the new version: the reconciler looks at it now.
   WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, t.id));
-  if (cell && cell->desired_state == "running") WINSTON_TRY(storage::instances::wake(*conn, cell->id, now, true));
+  if (cell && cell->desired_state == DesiredState::kRunning) WINSTON_TRY(storage::instances::wake(*conn, cell->id, now, true));
   WINSTON_TRY(tx.commit());
   log_partial(t, row.version, config.warnings);
   row.files_json.clear();
@@ -220,6 +220,20 @@ Result<GenerateOutcome> ConfigService::rollback(const Actor& actor, std::string_
   WINSTON_TRY_ASSIGN(auto old, load());
   return store(actor, old.first, std::move(old.second), "config.rollback", fmt::format("rollback to version {}", version),
                {{"rolled_back_to", version}});
+}
+
+Result<std::optional<Snapshot>> ConfigService::latest(std::string_view tenant_id) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto row, storage::configs::latest(*conn, tenant_id));
+  if (!row) return std::optional<Snapshot>{};
+  WINSTON_TRY_ASSIGN(auto snapshot, to_snapshot(std::move(*row)));
+  return std::optional<Snapshot>{std::move(snapshot)};
+}
+
+Result<bool> ConfigService::has_profile(std::string_view tenant_id) {
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(const auto profile, storage::profiles::latest(*conn, tenant_id));
+  return profile.has_value();
 }
 
 Result<std::vector<SkillState>> ConfigService::skills(std::string_view tenant) {

@@ -67,6 +67,11 @@ class ConfigService {
                                             std::int64_t to);
   /// A new version whose files equal `version`'s (or the latest, unchanged, when they already do).
   Result<GenerateOutcome> rollback(const Actor& actor, std::string_view tenant, std::int64_t version);
+  /// The tenant's newest snapshot with its files, if it has one. Not audited:
+  /// for the reconciler, which deploys it, not for showing it to a person.
+  Result<std::optional<Snapshot>> latest(std::string_view tenant_id);
+  /// Whether the tenant has a business profile to generate from (onboarding analyses its website when not).
+  Result<bool> has_profile(std::string_view tenant_id);
 
   Result<std::vector<SkillState>> skills(std::string_view tenant);
   Result<std::vector<SkillState>> set_skill(const Actor& actor, std::string_view tenant, std::string_view skill,

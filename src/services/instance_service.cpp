@@ -14,36 +14,43 @@ namespace winston::services {
 namespace json = boost::json;
 namespace inst = storage::instances;
 
-Status record_cell_event(storage::Connection& c, const Actor& actor, const inst::InstanceRow& row,
-                         std::string_view kind, std::optional<std::string> from, std::optional<std::string> to,
+Status record_cell_event(storage::Connection& c, const Actor& actor, const CellInstance& row,
+                         std::string_view kind, std::optional<CellState> from, std::optional<CellState> to,
                          std::string message, EpochMs now) {
   if (kind == "transition") {
     json::object details{{"instance_id", row.id}, {"backend", row.backend}, {"message", message}};
-    details["from"] = from ? json::value(*from) : json::value(nullptr);
-    details["to"] = to ? json::value(*to) : json::value(nullptr);
+    details["from"] = from ? json::value(to_string(*from)) : json::value(nullptr);
+    details["to"] = to ? json::value(to_string(*to)) : json::value(nullptr);
     WINSTON_TRY(storage::audit::append(c, storage::audit::Entry{new_uuid_v7(now), row.tenant_id, actor.name,
                                                                 "instance.transition", "instance:" + row.id,
                                                                 json::serialize(details), actor.request_id, now}));
   }
   return inst::append_event(
-      c, inst::EventRow{new_uuid_v7(now), row.id, row.tenant_id, now, std::string(kind), std::move(from), std::move(to),
-                        std::move(message)});
+      c, CellEvent{new_uuid_v7(now), row.id, row.tenant_id, now, std::string(kind), from, to, std::move(message)});
 }
 
-Status request_cell_state(storage::Connection& c, const Actor& actor, const inst::InstanceRow& row,
-                          std::string_view desired, bool delete_tenant, EpochMs now) {
+Status request_cell_state(storage::Connection& c, const Actor& actor, const CellInstance& row,
+                          DesiredState desired, bool delete_tenant, EpochMs now) {
   WINSTON_TRY(inst::set_desired(c, row.id, desired, delete_tenant, now));
-  json::object details{{"instance_id", row.id}, {"desired", desired}, {"delete_tenant", delete_tenant}};
+  json::object details{{"instance_id", row.id}, {"desired", to_string(desired)}, {"delete_tenant", delete_tenant}};
   WINSTON_TRY(storage::audit::append(c, storage::audit::Entry{new_uuid_v7(now), row.tenant_id, actor.name,
                                                               "instance.desire", "instance:" + row.id,
                                                               json::serialize(details), actor.request_id, now}));
-  return inst::append_event(c, inst::EventRow{new_uuid_v7(now), row.id, row.tenant_id, now, "step", std::nullopt,
-                                              std::nullopt,
-                                              fmt::format("{} asked for {}{}", actor.name, desired,
-                                                          delete_tenant ? " (then delete the tenant)" : "")});
+  return inst::append_event(c, CellEvent{new_uuid_v7(now), row.id, row.tenant_id, now, "step", std::nullopt,
+                                         std::nullopt,
+                                         fmt::format("{} asked for {}{}", actor.name, to_string(desired),
+                                                     delete_tenant ? " (then delete the tenant)" : "")});
 }
 
-Result<inst::InstanceRow> InstanceService::create_in(storage::Connection& c, const Actor& actor,
+Result<DesiredState> operator_desired_state(std::string_view s) {
+  const auto desired = parse_desired_state(s);
+  if (!desired || *desired == DesiredState::kDeleted) {
+    return Error::invalid("desired_state", "desired_state must be running or stopped");
+  }
+  return *desired;
+}
+
+Result<CellInstance> InstanceService::create_in(storage::Connection& c, const Actor& actor,
                                                      std::string_view tenant_id,
                                                      const std::optional<std::string>& backend, EpochMs now) {
   const std::string chosen = backend.value_or(default_backend_);
@@ -52,12 +59,12 @@ Result<inst::InstanceRow> InstanceService::create_in(storage::Connection& c, con
     for (const auto& b : backends_) known += (known.empty() ? "" : ", ") + b;
     return Error::invalid("backend", fmt::format("backend must be one of the configured backends: {}", known));
   }
-  inst::InstanceRow row;
+  CellInstance row;
   row.id = new_uuid_v7(now);
   row.tenant_id = std::string(tenant_id);
   row.backend = chosen;
-  row.desired_state = std::string(cell_state::kRunning);
-  row.actual_state = std::string(cell_state::kPending);
+  row.desired_state = DesiredState::kRunning;
+  row.actual_state = CellState::kPending;
   row.next_attempt_at = now;
   row.step = "queued";
   row.created_at = now;
@@ -66,7 +73,7 @@ Result<inst::InstanceRow> InstanceService::create_in(storage::Connection& c, con
     if (s.error().code == ErrorCode::kConflict) return Error::conflict("this tenant already has a cell");
     return s.error();
   }
-  WINSTON_TRY(record_cell_event(c, actor, row, "transition", std::nullopt, std::string(cell_state::kPending),
+  WINSTON_TRY(record_cell_event(c, actor, row, "transition", std::nullopt, CellState::kPending,
                                 fmt::format("{} asked for a {} cell", actor.name, chosen), now));
   WINSTON_TRY_ASSIGN(auto stored, inst::get(c, row.id));  // read back: with the tenant's slug and name
   if (!stored) return Error::internal("the new cell vanished inside its own transaction");
@@ -74,7 +81,7 @@ Result<inst::InstanceRow> InstanceService::create_in(storage::Connection& c, con
 }
 
 TenantService::AlsoOnCreate InstanceService::with_cell(const Actor& actor, std::optional<std::string> backend,
-                                                       std::optional<inst::InstanceRow>& out) {
+                                                       std::optional<CellInstance>& out) {
   return [this, actor, backend = std::move(backend), &out](storage::Connection& c, const Tenant& t,
                                                            EpochMs now) -> Status {
     WINSTON_TRY_ASSIGN(out, create_in(c, actor, t.id, backend, now));
@@ -82,14 +89,14 @@ TenantService::AlsoOnCreate InstanceService::with_cell(const Actor& actor, std::
   };
 }
 
-Result<inst::InstanceRow> InstanceService::require(storage::Connection& c, std::string_view tenant) {
+Result<CellInstance> InstanceService::require(storage::Connection& c, std::string_view tenant) {
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(c, tenant));
   WINSTON_TRY_ASSIGN(auto row, inst::find_by_tenant(c, t.id));
   if (!row) return Error::not_found(fmt::format("tenant '{}' has no cell; POST …/instance creates one", tenant));
   return std::move(*row);
 }
 
-Result<InstanceView> InstanceService::view(storage::Connection& c, const inst::InstanceRow& row, std::int64_t events) {
+Result<InstanceView> InstanceService::view(storage::Connection& c, const CellInstance& row, std::int64_t events) {
   InstanceView v{row, {}};
   if (events > 0) {
     WINSTON_TRY_ASSIGN(v.events, inst::events(c, row.id, events, 0));
@@ -113,7 +120,7 @@ Result<InstanceView> InstanceService::provision(const Actor& actor, std::string_
   }
   WINSTON_TRY(storage::tenants::lock(*conn, t.id));
   WINSTON_TRY_ASSIGN(auto existing, inst::find_by_tenant(*conn, t.id));
-  inst::InstanceRow row;
+  CellInstance row;
   if (existing) {
     if (backend && *backend != existing->backend) {
       return Error::conflict(fmt::format("the cell runs on {}; deprovision it before moving it to {}",
@@ -121,8 +128,8 @@ Result<InstanceView> InstanceService::provision(const Actor& actor, std::string_
                              "backend");
     }
     if (existing->delete_tenant) return Error::conflict("the tenant is being deleted");
-    if (existing->desired_state != cell_state::kRunning) {
-      WINSTON_TRY(request_cell_state(*conn, actor, *existing, cell_state::kRunning, false, now));
+    if (existing->desired_state != DesiredState::kRunning) {
+      WINSTON_TRY(request_cell_state(*conn, actor, *existing, DesiredState::kRunning, false, now));
     }
     WINSTON_TRY_ASSIGN(auto again, inst::get(*conn, existing->id));
     row = std::move(*again);
@@ -140,41 +147,39 @@ Result<InstanceView> InstanceService::get(std::string_view tenant, std::int64_t 
   return view(*conn, row, events);
 }
 
-Result<Page<inst::InstanceRow>> InstanceService::list(const std::optional<std::string>& state, std::int64_t limit,
+Result<Page<CellInstance>> InstanceService::list(const std::optional<std::string>& state, std::int64_t limit,
                                                       std::int64_t offset) {
   WINSTON_TRY(validate_page(limit, offset));
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-  Page<inst::InstanceRow> page{{}, 0, limit, offset};
+  Page<CellInstance> page{{}, 0, limit, offset};
   WINSTON_TRY_ASSIGN(page.items, inst::list(*conn, state, limit, offset));
   WINSTON_TRY_ASSIGN(page.total, inst::count(*conn, state));
   return page;
 }
 
-Result<Page<inst::EventRow>> InstanceService::events(std::string_view tenant, std::int64_t limit,
+Result<Page<CellEvent>> InstanceService::events(std::string_view tenant, std::int64_t limit,
                                                      std::int64_t offset) {
   WINSTON_TRY(validate_page(limit, offset));
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(const auto row, require(*conn, tenant));
-  Page<inst::EventRow> page{{}, -1, limit, offset};
+  Page<CellEvent> page{{}, -1, limit, offset};
   WINSTON_TRY_ASSIGN(page.items, inst::events(*conn, row.id, limit, offset));
   return page;
 }
 
 Result<InstanceView> InstanceService::set_desired(const Actor& actor, std::string_view tenant,
-                                                  std::string_view desired) {
-  if (desired != cell_state::kRunning && desired != cell_state::kStopped) {
-    return Error::invalid("desired_state", "desired_state must be running or stopped");
-  }
+                                                  DesiredState desired) {
+  WINSTON_TRY(operator_desired_state(to_string(desired)));
   const EpochMs now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   WINSTON_TRY_ASSIGN(const auto row, require(*conn, t.id));
   if (row.delete_tenant) return Error::conflict("the tenant is being deleted");
-  if (row.desired_state == cell_state::kDeleted) {
+  if (row.desired_state == DesiredState::kDeleted) {
     return Error::conflict("the cell is deprovisioned; POST …/instance provisions it again");
   }
-  if (desired == cell_state::kRunning && t.status != TenantStatus::kActive) {
+  if (desired == DesiredState::kRunning && t.status != TenantStatus::kActive) {
     return Error::conflict("the tenant is suspended; set its status to active to run its cell", "status");
   }
   if (row.desired_state != desired) WINSTON_TRY(request_cell_state(*conn, actor, row, desired, false, now));
@@ -203,8 +208,8 @@ Result<InstanceView> InstanceService::deprovision(const Actor& actor, std::strin
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
   WINSTON_TRY_ASSIGN(const auto row, require(*conn, tenant));
-  if (row.desired_state != cell_state::kDeleted) {
-    WINSTON_TRY(request_cell_state(*conn, actor, row, cell_state::kDeleted, row.delete_tenant, now));
+  if (row.desired_state != DesiredState::kDeleted) {
+    WINSTON_TRY(request_cell_state(*conn, actor, row, DesiredState::kDeleted, row.delete_tenant, now));
   }
   WINSTON_TRY_ASSIGN(auto after, inst::get(*conn, row.id));
   WINSTON_TRY_ASSIGN(auto v, view(*conn, *after, 20));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/config_generator.hpp"
+#include "core/cell.hpp"
 #include "core/clock.hpp"
 #include "services/tenant_service.hpp"
 #include "storage/database.hpp"
@@ -16,21 +17,29 @@
 
 namespace winston::services {
 
+// Transitional names for the states, kept only for tenant_service.cpp until
+// it says CellState::/DesiredState:: (another change is editing that file).
+// running, stopped and deleted are both wishes and states, so those three
+// convert to whichever enum they are compared with or passed as.
 namespace cell_state {
-inline constexpr std::string_view kPending = "pending";
-inline constexpr std::string_view kProvisioning = "provisioning";
-inline constexpr std::string_view kRunning = "running";
-inline constexpr std::string_view kDegraded = "degraded";
-inline constexpr std::string_view kStopping = "stopping";
-inline constexpr std::string_view kStopped = "stopped";
-inline constexpr std::string_view kDeleting = "deleting";
-inline constexpr std::string_view kDeleted = "deleted";
-inline constexpr std::string_view kFailed = "failed";
+struct Either {
+  CellState actual;
+  DesiredState desired;
+  constexpr operator CellState() const { return actual; }      // NOLINT(google-explicit-constructor): transitional
+  constexpr operator DesiredState() const { return desired; }  // NOLINT(google-explicit-constructor): transitional
+};
+inline constexpr CellState kPending = CellState::kPending;
+inline constexpr Either kRunning{CellState::kRunning, DesiredState::kRunning};
+inline constexpr Either kStopped{CellState::kStopped, DesiredState::kStopped};
+inline constexpr Either kDeleted{CellState::kDeleted, DesiredState::kDeleted};
 }  // namespace cell_state
 
+/// What an operator may ask for with set_desired (deleting is deprovision): running or stopped.
+Result<DesiredState> operator_desired_state(std::string_view s);
+
 struct InstanceView {
-  storage::instances::InstanceRow row;
-  std::vector<storage::instances::EventRow> events;  // newest first
+  CellInstance row;
+  std::vector<CellEvent> events;  // newest first
   /// The warnings of the config version the cell runs (row.snapshot_version): rules its agent lacks.
   std::vector<agent::ConfigWarning> config_warnings{};
 };
@@ -46,11 +55,11 @@ class InstanceService {
   Result<InstanceView> provision(const Actor& actor, std::string_view tenant,
                                  const std::optional<std::string>& backend);
   Result<InstanceView> get(std::string_view tenant, std::int64_t events = 20);
-  Result<Page<storage::instances::InstanceRow>> list(const std::optional<std::string>& state, std::int64_t limit,
+  Result<Page<CellInstance>> list(const std::optional<std::string>& state, std::int64_t limit,
                                                      std::int64_t offset);
-  Result<Page<storage::instances::EventRow>> events(std::string_view tenant, std::int64_t limit, std::int64_t offset);
-  /// desired: "running" or "stopped".
-  Result<InstanceView> set_desired(const Actor& actor, std::string_view tenant, std::string_view desired);
+  Result<Page<CellEvent>> events(std::string_view tenant, std::int64_t limit, std::int64_t offset);
+  /// desired: running or stopped (deleted is deprovision()).
+  Result<InstanceView> set_desired(const Actor& actor, std::string_view tenant, DesiredState desired);
   /// A failed (or backing-off) cell is tried again now.
   Result<InstanceView> retry(const Actor& actor, std::string_view tenant);
   /// Removes the cell's resources; the tenant stays.
@@ -59,15 +68,15 @@ class InstanceService {
   /// For TenantService::create (one-step onboarding): creates the new tenant's
   /// cell in the same transaction, so both or neither exist; `out` receives it.
   TenantService::AlsoOnCreate with_cell(const Actor& actor, std::optional<std::string> backend,
-                                        std::optional<storage::instances::InstanceRow>& out);
+                                        std::optional<CellInstance>& out);
   /// Creates the instance row for `tenant_id` inside the caller's transaction (tenant creation with provisioning).
-  Result<storage::instances::InstanceRow> create_in(storage::Connection& c, const Actor& actor,
+  Result<CellInstance> create_in(storage::Connection& c, const Actor& actor,
                                                     std::string_view tenant_id,
                                                     const std::optional<std::string>& backend, EpochMs now);
 
  private:
-  Result<InstanceView> view(storage::Connection& c, const storage::instances::InstanceRow& row, std::int64_t events);
-  Result<storage::instances::InstanceRow> require(storage::Connection& c, std::string_view tenant);
+  Result<InstanceView> view(storage::Connection& c, const CellInstance& row, std::int64_t events);
+  Result<CellInstance> require(storage::Connection& c, std::string_view tenant);
 
   storage::Database& db_;
   const Clock& clock_;
@@ -78,13 +87,13 @@ class InstanceService {
 /// Inside the caller's transaction: records a change of desired state
 /// (event + audit) and makes the instance due now. Used by the tenant
 /// service (suspend → stopped, delete → deleted) and by InstanceService.
-Status request_cell_state(storage::Connection& c, const Actor& actor, const storage::instances::InstanceRow& row,
-                          std::string_view desired, bool delete_tenant, EpochMs now);
+Status request_cell_state(storage::Connection& c, const Actor& actor, const CellInstance& row,
+                          DesiredState desired, bool delete_tenant, EpochMs now);
 
 /// Inside the caller's transaction: one events-list row (and, for
 /// transitions, an audit row).
-Status record_cell_event(storage::Connection& c, const Actor& actor, const storage::instances::InstanceRow& row,
-                         std::string_view kind, std::optional<std::string> from, std::optional<std::string> to,
+Status record_cell_event(storage::Connection& c, const Actor& actor, const CellInstance& row,
+                         std::string_view kind, std::optional<CellState> from, std::optional<CellState> to,
                          std::string message, EpochMs now);
 
 }  // namespace winston::services

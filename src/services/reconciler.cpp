@@ -6,18 +6,14 @@
 #include <algorithm>
 #include <random>
 
-#include "agent/snapshot.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "storage/config_repository.hpp"
 #include "storage/instance_repository.hpp"
-#include "storage/profile_repository.hpp"
 #include "storage/tenant_repository.hpp"
 
 namespace winston::services {
 namespace json = boost::json;
 namespace inst = storage::instances;
-namespace st = cell_state;
 using cells::Phase;
 
 namespace {
@@ -40,7 +36,7 @@ json::object parse_ids(const std::string& text) {
   return std::move(v.as_object());
 }
 
-bool no_resources(const inst::InstanceRow& row) { return parse_ids(row.external_ids).empty(); }
+bool no_resources(const CellInstance& row) { return parse_ids(row.external_ids).empty(); }
 
 EpochMs jittered(std::chrono::milliseconds base, std::chrono::milliseconds max, std::int64_t attempts) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -50,22 +46,47 @@ EpochMs jittered(std::chrono::milliseconds base, std::chrono::milliseconds max, 
   return half(rng);
 }
 
+}  // namespace
+
 /// Everything one pass learns and changes; written back in one transaction.
-struct Pass {
-  inst::InstanceRow row;
-  std::vector<std::pair<std::string, std::string>> transitions;  // from, to: every state the pass went through
-  std::vector<std::pair<std::string, std::string>> notes;  // step, message
+struct CellPass {
+  CellInstance row;
+  Tenant tenant;
+  cells::CellSpec spec;
+  cells::ExternalIds ids;  // the backend's, saved with the row
+  std::vector<std::pair<CellState, CellState>> transitions;  // from, to: every state the pass went through
+  std::vector<std::pair<std::string, std::string>> notes;    // step, message
   std::optional<std::string> error_event;
+  bool purge_now = false;      // the cell is gone and the tenant goes with it
+  std::optional<Error> abort;  // the test hook killed the worker: nothing more is written
+
+  // Every state the pass goes through is recorded, not only the last one.
+  void enter(CellState state) {
+    if (row.actual_state == state) return;
+    transitions.emplace_back(row.actual_state, state);
+    row.actual_state = state;
+  }
 };
+
+struct Reconciler::WindDown {
+  CellState during;
+  std::string_view step;  // the row's step while it winds down
+  std::string_view hook;  // the test hook's name for the backend call
+  Phase done;
+  CellState done_state;
+  Result<cells::Observation> (cells::Provisioner::*call)(const cells::CellSpec&, cells::ExternalIds&, cells::Recorder&);
+};
+
+namespace {
 
 /// The backends' Recorder: ids are persisted at once, under the lease.
 class PassRecorder final : public cells::Recorder {
  public:
-  PassRecorder(storage::Database& db, Pass& pass, const std::string& owner,
-               const std::function<void(std::string_view)>& hook)
-      : db_(db), pass_(pass), owner_(owner), hook_(hook) {}
+  using Checkpoint = std::function<Status(std::string_view)>;
+  PassRecorder(storage::Database& db, CellPass& pass, const std::string& owner, Checkpoint checkpoint)
+      : db_(db), pass_(pass), owner_(owner), checkpoint_(std::move(checkpoint)) {}
   Status save(const cells::ExternalIds& ids) override {
-    if (hook_) hook_("save");
+    WINSTON_TRY(checkpoint_("save"));
     pass_.row.external_ids = json::serialize(ids);
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
     WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, pass_.row, owner_, false));
@@ -78,9 +99,9 @@ class PassRecorder final : public cells::Recorder {
 
  private:
   storage::Database& db_;
-  Pass& pass_;
+  CellPass& pass_;
   const std::string& owner_;
-  const std::function<void(std::string_view)>& hook_;
+  Checkpoint checkpoint_;
 };
 
 }  // namespace
@@ -161,229 +182,273 @@ Result<int> Reconciler::run_once() {
       std::lock_guard lock(mu_);
       if (stopping_) break;
     }
+    CellPass pass;
     try {
-      auto s = reconcile(id);
+      auto s = reconcile(id, pass);
+      if (pass.abort) return *pass.abort;  // a killed worker starts no other pass
       if (!s.ok()) log::warn("cells.reconcile_failed", {{"instance_id", id}, {"error", s.error().message}});
       ++handled;
     } catch (const std::exception& e) {
-      // The lease is left to expire: nothing after the failure point was written.
+      // A bug; the lease is left to expire: nothing after the failure point was written.
       log::error("cells.reconcile_crashed", {{"instance_id", id}, {"error", e.what()}});
-      if (options_.before_step) throw;  // tests simulate a dying worker
     }
   }
   return handled;
 }
 
-Status Reconciler::reconcile(const std::string& id) {
-  const auto hook = [this](std::string_view step) {
-    if (options_.before_step) options_.before_step(step);
-  };
-  const EpochMs started = clock_.now_ms();
-  Pass pass;
-  {
-    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-    WINSTON_TRY_ASSIGN(const bool claimed, inst::claim(*conn, id, owner_, started, started + options_.lease_ttl.count()));
-    if (!claimed) return {};  // another worker has it
-    WINSTON_TRY_ASSIGN(auto row, inst::get(*conn, id));
-    if (!row) return {};
-    pass.row = std::move(*row);
+Status Reconciler::reconcile(const std::string& id, CellPass& pass) {
+  WINSTON_TRY_ASSIGN(const bool loaded, load(id, pass));
+  if (!loaded) return {};
+  PassRecorder recorder(db_, pass, owner_, [this, &pass](std::string_view step) { return checkpoint(pass, step); });
+  const auto backend = backends_.find(pass.row.backend);
+  if (backend == backends_.end()) {
+    fail(pass, fmt::format("the {} backend is not configured on this Winston", pass.row.backend));
+  } else {
+    // Only the test hook's abort comes back as an error: every other failure is recorded on the row.
+    switch (pass.row.desired_state) {
+      case DesiredState::kRunning: WINSTON_TRY(drive_running(pass, *backend->second, recorder)); break;
+      case DesiredState::kStopped: WINSTON_TRY(drive_stopped(pass, *backend->second, recorder)); break;
+      case DesiredState::kDeleted: WINSTON_TRY(drive_deleted(pass, *backend->second, recorder)); break;
+    }
   }
+  WINSTON_TRY(checkpoint(pass, "save"));
+  WINSTON_TRY(save(pass));
+  if (pass.purge_now) WINSTON_TRY(tenants_.purge(kActor, pass.row.tenant_id));
+  return {};
+}
+
+Result<bool> Reconciler::load(const std::string& id, CellPass& pass) {
+  const EpochMs started = clock_.now_ms();
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(const bool claimed, inst::claim(*conn, id, owner_, started, started + options_.lease_ttl.count()));
+  if (!claimed) return false;  // another worker has it
+  WINSTON_TRY_ASSIGN(auto row, inst::get(*conn, id));
+  if (!row) return false;
+  WINSTON_TRY_ASSIGN(auto tenant, storage::tenants::find(*conn, row->tenant_id));
+  if (!tenant) return false;  // deleted under us; the row went with it
+  pass.row = std::move(*row);
+  pass.tenant = std::move(*tenant);
+  pass.spec.instance_id = pass.row.id;
+  pass.spec.tenant_id = pass.row.tenant_id;
+  pass.spec.tenant_slug = pass.tenant.slug;
+  pass.ids = parse_ids(pass.row.external_ids);
+  return true;
+}
+
+Status Reconciler::checkpoint(CellPass& pass, std::string_view step) {
+  if (!options_.before_step) return {};
+  auto verdict = options_.before_step(step);
+  if (!verdict.ok()) pass.abort = verdict.error();
+  return verdict;
+}
+
+Status Reconciler::drive_running(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder) {
   auto& row = pass.row;
-  // Every state the pass goes through is recorded, not only the last one.
-  const auto move = [&](std::string_view state) {
-    if (row.actual_state == state) return;
-    pass.transitions.emplace_back(row.actual_state, std::string(state));
-    row.actual_state = std::string(state);
-  };
-  PassRecorder recorder(db_, pass, owner_, options_.before_step);
+  if (auto prepared = prepare(pass, recorder); !prepared.ok()) {
+    if (pass.abort) return prepared;
+    fail(pass, row.step + ": " + prepared.error().message);
+    return {};
+  }
+  if (row.actual_state != CellState::kRunning && row.actual_state != CellState::kDegraded) {
+    pass.enter(CellState::kProvisioning);
+  }
+  const bool new_version = !row.snapshot_version || *row.snapshot_version != pass.spec.snapshot_version;
+  row.step = new_version ? fmt::format("deploy v{}", pass.spec.snapshot_version) : "watch";
+  WINSTON_TRY(checkpoint(pass, "ensure_running"));
+  auto obs = backend.ensure_running(pass.spec, pass.ids, recorder);
+  if (pass.abort) return *pass.abort;  // killed at a save inside the backend
+  row.external_ids = json::serialize(pass.ids);
+  if (obs.ok()) {
+    observe_running(pass, *obs, new_version);
+  } else {
+    fail(pass, obs.error().message);
+  }
+  return {};
+}
 
-  // Outcome handlers; each sets the fields the final write stores.
-  const auto settle = [&](std::string_view state, std::optional<EpochMs> next) {
-    move(state);
-    row.attempts = 0;
-    row.last_error.reset();
-    row.next_attempt_at = next;
-  };
-  const auto fail = [&](std::string message) {
-    message = clip(std::move(message));
-    row.attempts += 1;
-    row.last_error = message;
-    pass.error_event = message;
-    const EpochMs now = clock_.now_ms();
-    if (row.attempts >= options_.max_attempts) {
-      move(st::kFailed);
-      row.next_attempt_at.reset();
-      row.step = "failed: " + row.step;
-      return;
-    }
-    if (row.actual_state == st::kRunning) move(st::kDegraded);
-    row.next_attempt_at = now + jittered(options_.backoff_base, options_.backoff_max, row.attempts);
-  };
+Status Reconciler::prepare(CellPass& pass, cells::Recorder& recorder) {
+  WINSTON_TRY_ASSIGN(auto latest, configs_.latest(pass.row.tenant_id));
+  if (!latest) {
+    WINSTON_TRY(onboard(pass, recorder));
+    WINSTON_TRY_ASSIGN(latest, configs_.latest(pass.row.tenant_id));
+    if (!latest) return Error::internal("the generated config is missing");
+  }
+  pass.spec.snapshot_version = latest->meta.version;
+  pass.spec.files = std::move(latest->files);
+  WINSTON_TRY_ASSIGN(const auto secrets, configs_.cell_secrets(kActor, pass.row.tenant_id));
+  pass.spec.gateway_token = secrets.gateway_token;
+  pass.spec.api_key = secrets.api_key;
+  pass.spec.proxy_url = options_.proxy_url ? options_.proxy_url() : std::string();
+  return {};
+}
 
-  const auto backend_it = backends_.find(row.backend);
-  WINSTON_TRY_ASSIGN(const auto tenant, [&]() -> Result<std::optional<Tenant>> {
-    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-    return storage::tenants::find(*conn, row.tenant_id);
-  }());
-  if (!tenant) return {};  // deleted under us; the row went with it
-  const bool purge_after = row.delete_tenant;
-  bool purge_now = false;
-
-  cells::CellSpec spec;
-  spec.instance_id = row.id;
-  spec.tenant_id = row.tenant_id;
-  spec.tenant_slug = tenant->slug;
-  auto ids = parse_ids(row.external_ids);
-
-  // Due again after the poll interval, or when the platform asked (a 429's Retry-After).
-  const auto recheck = [&](const cells::Observation& obs) {
-    const auto wait = obs.recheck_after.count() > 0 ? obs.recheck_after : options_.poll_interval;
-    row.next_attempt_at = clock_.now_ms() + wait.count();
-  };
-  // Stopping and deleting share one shape: one backend call, then done, waiting or failed. True when done.
-  const auto wind_down = [&](std::string_view during, std::string_view step, std::string_view hook_name, Phase done,
-                             std::string_view done_state, const std::function<Result<cells::Observation>()>& call) {
-    move(during);
-    row.step = std::string(step);
-    hook(hook_name);
-    auto obs = call();
-    row.external_ids = json::serialize(ids);
-    if (!obs.ok()) {
-      fail(obs.error().message);
-    } else if (obs->phase == done) {
-      settle(done_state, std::nullopt);
-      return true;
-    } else if (obs->phase == Phase::kFailed) {
-      fail(obs->message);
+Status Reconciler::onboard(CellPass& pass, cells::Recorder& recorder) {
+  auto& row = pass.row;
+  WINSTON_TRY_ASSIGN(const bool has_profile, configs_.has_profile(row.tenant_id));
+  // A failed analysis does not stop onboarding: the config is generated without a profile.
+  if (!has_profile && analyzer_ != nullptr && !pass.tenant.website_url.empty()) {
+    row.step = "analyze";
+    WINSTON_TRY(checkpoint(pass, "analyze"));
+    auto profile = analyzer_->analyze(kActor, row.tenant_id, std::nullopt);
+    if (profile.ok()) {
+      recorder.note("analyze", fmt::format("business profile v{} from {} ({})", profile->version,
+                                           profile->source_url, profile->source));
     } else {
-      recheck(*obs);
+      recorder.note("analyze", "website analysis failed, configuring without a profile: " + profile.error().message);
     }
-    return false;
-  };
+  }
+  row.step = "configure";
+  WINSTON_TRY(checkpoint(pass, "configure"));
+  WINSTON_TRY_ASSIGN(auto generated, configs_.generate(kActor, row.tenant_id, "onboarding"));
+  recorder.note("configure", fmt::format("config v{} generated", generated.snapshot.meta.version));
+  return {};
+}
 
-  if (backend_it == backends_.end()) {
-    fail(fmt::format("the {} backend is not configured on this Winston", row.backend));
-  } else if (row.desired_state == st::kRunning) {
-    auto& backend = *backend_it->second;
-    const auto prepare = [&]() -> Status {
-      // Onboarding: a tenant without a config is analysed and configured first.
-      std::optional<storage::configs::SnapshotRow> latest;
-      {
-        WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-        WINSTON_TRY_ASSIGN(latest, storage::configs::latest(*conn, row.tenant_id));
-      }
-      if (!latest) {
-        bool has_profile = false;
-        {
-          WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-          WINSTON_TRY_ASSIGN(const auto profile, storage::profiles::latest(*conn, row.tenant_id));
-          has_profile = profile.has_value();
-        }
-        if (!has_profile && analyzer_ != nullptr && !tenant->website_url.empty()) {
-          row.step = "analyze";
-          hook("analyze");
-          auto profile = analyzer_->analyze(kActor, row.tenant_id, std::nullopt);
-          if (profile.ok()) {
-            recorder.note("analyze", fmt::format("business profile v{} from {} ({})", profile->version,
-                                                 profile->source_url, profile->source));
-          } else {
-            recorder.note("analyze", "website analysis failed, configuring without a profile: " +
-                                         profile.error().message);
-          }
-        }
-        row.step = "configure";
-        hook("configure");
-        WINSTON_TRY_ASSIGN(auto generated, configs_.generate(kActor, row.tenant_id, "onboarding"));
-        recorder.note("configure", fmt::format("config v{} generated", generated.snapshot.meta.version));
-        WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-        WINSTON_TRY_ASSIGN(latest, storage::configs::latest(*conn, row.tenant_id));
-        if (!latest) return Error::internal("the generated config is missing");
-      }
-      spec.snapshot_version = latest->version;
-      WINSTON_TRY_ASSIGN(spec.files, agent::files_from_json(latest->files_json));
-      WINSTON_TRY_ASSIGN(const auto secrets, configs_.cell_secrets(kActor, row.tenant_id));
-      spec.gateway_token = secrets.gateway_token;
-      spec.api_key = secrets.api_key;
-      spec.proxy_url = options_.proxy_url ? options_.proxy_url() : std::string();
-      return {};
-    };
-    if (auto s = prepare(); !s.ok()) {
-      fail(row.step + ": " + s.error().message);
-    } else {
-      if (row.actual_state != st::kRunning && row.actual_state != st::kDegraded) move(st::kProvisioning);
-      const bool new_version = !row.snapshot_version || *row.snapshot_version != spec.snapshot_version;
-      row.step = new_version ? fmt::format("deploy v{}", spec.snapshot_version) : "watch";
-      hook("ensure_running");
-      auto obs = backend.ensure_running(spec, ids, recorder);
-      row.external_ids = json::serialize(ids);
-      if (!obs.ok()) {
-        fail(obs.error().message);
-      } else if (obs->phase == Phase::kReady) {
-        if (row.actual_state != st::kRunning) row.ready_at = clock_.now_ms();
-        settle(st::kRunning, clock_.now_ms() + options_.health_interval.count());
-        row.url = obs->url.empty() ? row.url : std::optional<std::string>(obs->url);
-        row.snapshot_version = obs->deployed_version != 0 ? obs->deployed_version : spec.snapshot_version;
-        row.step = fmt::format("running v{}", *row.snapshot_version);
-      } else if (obs->phase == Phase::kFailed) {
-        fail(obs->message.empty() ? "the cell failed" : obs->message);
-      } else {
-        if (row.actual_state == st::kRunning) move(new_version ? st::kProvisioning : st::kDegraded);
-        if (!obs->url.empty()) row.url = obs->url;
-        if (!obs->message.empty()) row.step += ": " + clip(obs->message);
-        recheck(*obs);
-      }
+void Reconciler::observe_running(CellPass& pass, const cells::Observation& obs, bool new_version) {
+  auto& row = pass.row;
+  if (obs.phase == Phase::kReady) {
+    if (row.actual_state != CellState::kRunning) row.ready_at = clock_.now_ms();
+    settle(pass, CellState::kRunning, clock_.now_ms() + options_.health_interval.count());
+    if (!obs.url.empty()) row.url = obs.url;
+    row.snapshot_version = obs.deployed_version != 0 ? obs.deployed_version : pass.spec.snapshot_version;
+    row.step = fmt::format("running v{}", *row.snapshot_version);
+  } else if (obs.phase == Phase::kFailed) {
+    fail(pass, obs.message.empty() ? "the cell failed" : obs.message);
+  } else {
+    // Deploying a new version again is provisioning; a running version that stopped answering is degraded.
+    if (row.actual_state == CellState::kRunning) {
+      pass.enter(new_version ? CellState::kProvisioning : CellState::kDegraded);
     }
-  } else if (row.desired_state == st::kStopped) {
-    if (row.actual_state == st::kStopped) {
-      row.next_attempt_at.reset();
-    } else if (row.actual_state == st::kPending && no_resources(row)) {
-      settle(st::kStopped, std::nullopt);
-    } else if (wind_down(st::kStopping, "stop", "ensure_stopped", Phase::kStopped, st::kStopped,
-                         [&] { return backend_it->second->ensure_stopped(spec, ids, recorder); })) {
-      row.step = "stopped";
-    }
-  } else {  // deleted
-    bool gone = row.actual_state == st::kDeleted || (row.actual_state == st::kPending && no_resources(row));
+    if (!obs.url.empty()) row.url = obs.url;
+    if (!obs.message.empty()) row.step += ": " + clip(obs.message);
+    recheck(pass, obs);
+  }
+}
+
+Status Reconciler::drive_stopped(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder) {
+  auto& row = pass.row;
+  if (row.actual_state == CellState::kStopped) {
+    row.next_attempt_at.reset();
+    return {};
+  }
+  if (row.actual_state == CellState::kPending && no_resources(row)) {
+    settle(pass, CellState::kStopped, std::nullopt);
+    return {};
+  }
+  const WindDown how{.during = CellState::kStopping,
+                     .step = "stop",
+                     .hook = "ensure_stopped",
+                     .done = Phase::kStopped,
+                     .done_state = CellState::kStopped,
+                     .call = &cells::Provisioner::ensure_stopped};
+  WINSTON_TRY_ASSIGN(const bool done, wind_down(pass, backend, recorder, how));
+  if (done) row.step = "stopped";
+  return {};
+}
+
+Status Reconciler::drive_deleted(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder) {
+  auto& row = pass.row;
+  // A cell that never got a resource has nothing to remove.
+  bool gone = row.actual_state == CellState::kDeleted || (row.actual_state == CellState::kPending && no_resources(row));
+  if (gone) {
+    settle(pass, CellState::kDeleted, std::nullopt);
+  } else {
+    const WindDown how{.during = CellState::kDeleting,
+                       .step = "delete",
+                       .hook = "ensure_deleted",
+                       .done = Phase::kGone,
+                       .done_state = CellState::kDeleted,
+                       .call = &cells::Provisioner::ensure_deleted};
+    WINSTON_TRY_ASSIGN(gone, wind_down(pass, backend, recorder, how));
     if (gone) {
-      settle(st::kDeleted, std::nullopt);
-    } else if (wind_down(st::kDeleting, "delete", "ensure_deleted", Phase::kGone, st::kDeleted,
-                         [&] { return backend_it->second->ensure_deleted(spec, ids, recorder); })) {
-      gone = true;
       row.step = "deleted";
       row.external_ids = "{}";
       row.url.reset();
       row.snapshot_version.reset();
     }
-    purge_now = gone && purge_after;
   }
-
-  hook("save");
-  const EpochMs now = clock_.now_ms();
-  {
-    WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-    WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
-    for (const auto& [step, message] : pass.notes) {
-      WINSTON_TRY(record_cell_event(*conn, kActor, row, "step", std::nullopt, std::nullopt, step + ": " + message, now));
-    }
-    if (pass.error_event) {
-      WINSTON_TRY(record_cell_event(*conn, kActor, row, "error", std::nullopt, std::nullopt,
-                                    fmt::format("attempt {}: {}", row.attempts, *pass.error_event), now));
-    }
-    for (const auto& [from, to] : pass.transitions) {
-      WINSTON_TRY(record_cell_event(*conn, kActor, row, "transition", from, to, row.step, now));
-      log::info("cells.transition", {{"instance_id", row.id},
-                                     {"tenant_id", row.tenant_id},
-                                     {"backend", row.backend},
-                                     {"from", from},
-                                     {"to", to},
-                                     {"step", row.step}});
-    }
-    WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, row, owner_, true));
-    if (!held) return Error::conflict("the instance's lease was lost; its pass is discarded");
-    WINSTON_TRY(tx.commit());
-  }
-  if (purge_now) WINSTON_TRY(tenants_.purge(kActor, row.tenant_id));
+  pass.purge_now = gone && row.delete_tenant;
   return {};
+}
+
+Result<bool> Reconciler::wind_down(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder,
+                                   const WindDown& how) {
+  auto& row = pass.row;
+  pass.enter(how.during);
+  row.step = std::string(how.step);
+  WINSTON_TRY(checkpoint(pass, how.hook));
+  auto obs = (backend.*how.call)(pass.spec, pass.ids, recorder);
+  if (pass.abort) return *pass.abort;  // killed at a save inside the backend
+  row.external_ids = json::serialize(pass.ids);
+  if (!obs.ok()) {
+    fail(pass, obs.error().message);
+    return false;
+  }
+  if (obs->phase == how.done) {
+    settle(pass, how.done_state, std::nullopt);
+    return true;
+  }
+  if (obs->phase == Phase::kFailed) {
+    fail(pass, obs->message);
+  } else {
+    recheck(pass, *obs);
+  }
+  return false;
+}
+
+void Reconciler::settle(CellPass& pass, CellState state, std::optional<EpochMs> next) {
+  pass.enter(state);
+  pass.row.attempts = 0;
+  pass.row.last_error.reset();
+  pass.row.next_attempt_at = next;
+}
+
+void Reconciler::fail(CellPass& pass, std::string message) {
+  auto& row = pass.row;
+  message = clip(std::move(message));
+  row.attempts += 1;
+  row.last_error = message;
+  pass.error_event = message;
+  if (row.attempts >= options_.max_attempts) {
+    pass.enter(CellState::kFailed);
+    row.next_attempt_at.reset();
+    row.step = "failed: " + row.step;
+    return;
+  }
+  if (row.actual_state == CellState::kRunning) pass.enter(CellState::kDegraded);
+  row.next_attempt_at = clock_.now_ms() + jittered(options_.backoff_base, options_.backoff_max, row.attempts);
+}
+
+// Due again after the poll interval, or when the platform asked (a 429's Retry-After).
+void Reconciler::recheck(CellPass& pass, const cells::Observation& obs) {
+  const auto wait = obs.recheck_after.count() > 0 ? obs.recheck_after : options_.poll_interval;
+  pass.row.next_attempt_at = clock_.now_ms() + wait.count();
+}
+
+Status Reconciler::save(CellPass& pass) {
+  const auto& row = pass.row;
+  const EpochMs now = clock_.now_ms();
+  WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
+  WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
+  for (const auto& [step, message] : pass.notes) {
+    WINSTON_TRY(record_cell_event(*conn, kActor, row, "step", std::nullopt, std::nullopt, step + ": " + message, now));
+  }
+  if (pass.error_event) {
+    WINSTON_TRY(record_cell_event(*conn, kActor, row, "error", std::nullopt, std::nullopt,
+                                  fmt::format("attempt {}: {}", row.attempts, *pass.error_event), now));
+  }
+  for (const auto& [from, to] : pass.transitions) {
+    WINSTON_TRY(record_cell_event(*conn, kActor, row, "transition", from, to, row.step, now));
+    log::info("cells.transition", {{"instance_id", row.id},
+                                   {"tenant_id", row.tenant_id},
+                                   {"backend", row.backend},
+                                   {"from", to_string(from)},
+                                   {"to", to_string(to)},
+                                   {"step", row.step}});
+  }
+  WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, row, owner_, true));
+  if (!held) return Error::conflict("the instance's lease was lost; its pass is discarded");
+  return tx.commit();
 }
 
 }  // namespace winston::services

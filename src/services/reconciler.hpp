@@ -1,10 +1,9 @@
 #pragma once
 // The cell reconciler: a worker that moves every tenant_instances row from
 // its actual state toward its desired one through the row's backend
-// (cells::Provisioner), one bounded step per pass.
-//
-//   pending → provisioning → running ⇄ degraded → stopping → stopped → deleting → deleted
-//   and failed (after max_attempts; waits for a retry, a new config or a new desired state)
+// (cells::Provisioner), one bounded step per pass. The states are CellState
+// (core/cell.hpp). A pass: load (claim the lease, read the cell and tenant),
+// drive toward running, stopped or deleted, save (one transaction).
 //
 // Onboarding rides on the same passes: a cell whose tenant has no config yet
 // is analysed (website → business profile) and configured first.
@@ -46,11 +45,15 @@ struct ReconcilerOptions {
   std::chrono::milliseconds idle_sleep{1'000};
   /// Winston's proxy as cells reach it (agent.proxy_url, else this process's proxy).
   std::function<std::string()> proxy_url;
-  /// Test hook, called before each step that changes something ("analyze",
+  /// Test hook, asked before each step that changes something ("analyze",
   /// "configure", "ensure_running", "ensure_stopped", "ensure_deleted",
-  /// "save"); a test throws from it to kill the worker there.
-  std::function<void(std::string_view step)> before_step;
+  /// "save"). An error kills the worker there, as a crash would: the pass
+  /// stops, nothing after that point is written (the lease is left to
+  /// expire) and run_once returns that error without starting another pass.
+  std::function<Status(std::string_view step)> before_step;
 };
+
+struct CellPass;  // what one pass over one cell learns and changes (reconciler.cpp)
 
 class Reconciler {
  public:
@@ -68,12 +71,34 @@ class Reconciler {
   Status recover();
   /// Stops the threads (a pass in progress finishes) and the backends' local processes.
   void stop();
-  /// One pass over every instance due now, on the calling thread; the number handled.
+  /// One pass over every instance due now, on the calling thread; the number
+  /// handled. An error only when the test hook killed the worker.
   Result<int> run_once();
 
  private:
   void loop();
-  Status reconcile(const std::string& id);
+  /// One pass over one cell; errors are logged by the caller (pass.abort: the hook killed it).
+  Status reconcile(const std::string& id, CellPass& pass);
+  /// Claims the lease and reads the cell and its tenant; false when there is nothing to do.
+  Result<bool> load(const std::string& id, CellPass& pass);
+  /// The test hook's verdict on `step`; an error marks the pass aborted.
+  Status checkpoint(CellPass& pass, std::string_view step);
+  Status drive_running(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder);
+  /// Onboarding (analyse, configure) when the tenant has no config, then the spec's snapshot and secrets.
+  Status prepare(CellPass& pass, cells::Recorder& recorder);
+  Status onboard(CellPass& pass, cells::Recorder& recorder);
+  void observe_running(CellPass& pass, const cells::Observation& obs, bool new_version);
+  Status drive_stopped(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder);
+  Status drive_deleted(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder);
+  struct WindDown;
+  /// Stopping and deleting share one shape: one backend call, then done, waiting or failed. True when done.
+  Result<bool> wind_down(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder, const WindDown& how);
+  // Outcomes; each sets the fields save() stores.
+  void settle(CellPass& pass, CellState state, std::optional<EpochMs> next);
+  void fail(CellPass& pass, std::string message);
+  void recheck(CellPass& pass, const cells::Observation& obs);
+  /// Events, transitions and the row in one transaction, freeing the lease.
+  Status save(CellPass& pass);
 
   storage::Database& db_;
   const Clock& clock_;

@@ -10,13 +10,27 @@ constexpr std::string_view kColumns =
 // The tenant's slug and name come along, so a list of cells reads without a second lookup.
 constexpr std::string_view kFrom = " FROM tenant_instances i JOIN tenants t ON t.id = i.tenant_id ";
 
-InstanceRow from_row(const Row& r) {
+// A state string no state has means the row was written by something else: an error, not a guess.
+Result<CellState> cell_state_of(std::string_view s) {
+  if (auto state = parse_cell_state(s)) return *state;
+  return Error::internal("tenant_instances holds an unknown cell state '" + std::string(s) + "'");
+}
+
+Result<std::optional<CellState>> opt_cell_state_of(const std::optional<std::string>& s) {
+  if (!s) return std::optional<CellState>{};
+  WINSTON_TRY_ASSIGN(const auto state, cell_state_of(*s));
+  return std::optional<CellState>{state};
+}
+
+Result<InstanceRow> from_row(const Row& r) {
   InstanceRow i;
   i.id = r.str(0);
   i.tenant_id = r.str(1);
   i.backend = r.str(2);
-  i.desired_state = r.str(3);
-  i.actual_state = r.str(4);
+  const auto desired = parse_desired_state(r.str(3));
+  if (!desired) return Error::internal("tenant_instances holds an unknown desired state '" + r.str(3) + "'");
+  i.desired_state = *desired;
+  WINSTON_TRY_ASSIGN(i.actual_state, cell_state_of(r.str(4)));
   i.external_ids = r.str(5);
   i.url = r.opt_str(6);
   i.snapshot_version = r.opt_i64(7);
@@ -37,12 +51,24 @@ InstanceRow from_row(const Row& r) {
 
 Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{nullptr}; }
 
+Value opt(const std::optional<CellState>& s) { return s ? Value{std::string(to_string(*s))} : Value{nullptr}; }
+
+Result<std::vector<InstanceRow>> from_rows(const std::vector<Row>& rows) {
+  std::vector<InstanceRow> out;
+  for (const auto& r : rows) {
+    WINSTON_TRY_ASSIGN(auto i, from_row(r));
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
 Result<std::optional<InstanceRow>> one(Connection& c, std::string_view where, std::string_view arg) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + std::string(kFrom) + "WHERE " +
                                             std::string(where),
                                         {std::string(arg)}));
   if (rows.empty()) return std::optional<InstanceRow>{};
-  return std::optional<InstanceRow>{from_row(rows.front())};
+  WINSTON_TRY_ASSIGN(auto i, from_row(rows.front()));
+  return std::optional<InstanceRow>{std::move(i)};
 }
 
 }  // namespace
@@ -51,7 +77,8 @@ Status insert(Connection& c, const InstanceRow& i) {
   WINSTON_TRY(c.query("INSERT INTO tenant_instances (id, tenant_id, backend, desired_state, actual_state, external_ids, "
                       "attempts, next_attempt_at, step, delete_tenant, created_at, updated_at) "
                       "VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, 0, $9, $9)",
-                      {i.id, i.tenant_id, i.backend, i.desired_state, i.actual_state, i.external_ids,
+                      {i.id, i.tenant_id, i.backend, std::string(to_string(i.desired_state)),
+                       std::string(to_string(i.actual_state)), i.external_ids,
                        opt(i.next_attempt_at), i.step, i.created_at}));
   return {};
 }
@@ -74,9 +101,7 @@ Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::st
                                             "WHERE (CAST($1 AS TEXT) IS NULL OR i.actual_state = $1) "
                                             "ORDER BY i.created_at DESC, i.id DESC LIMIT $2 OFFSET $3",
                                         {null_if_empty(state), limit, offset}));
-  std::vector<InstanceRow> out;
-  for (const auto& r : rows) out.push_back(from_row(r));
-  return out;
+  return from_rows(rows);
 }
 
 Result<std::int64_t> count(Connection& c, const std::optional<std::string>& state) {
@@ -118,16 +143,16 @@ Result<bool> save_progress(Connection& c, const InstanceRow& i, std::string_view
               "lease_owner = CASE WHEN $12 = 1 THEN NULL ELSE lease_owner END, "
               "lease_expires_at = CASE WHEN $12 = 1 THEN NULL ELSE lease_expires_at END "
               "WHERE id = $1 AND lease_owner = $2 RETURNING id",
-              {i.id, std::string(owner), i.actual_state, i.external_ids, null_if_empty(i.url),
+              {i.id, std::string(owner), std::string(to_string(i.actual_state)), i.external_ids, null_if_empty(i.url),
                opt(i.snapshot_version), i.attempts, null_if_empty(i.last_error), opt(i.next_attempt_at), i.step,
                opt(i.ready_at), std::int64_t{release ? 1 : 0}}));
   return !rows.empty();
 }
 
-Status set_desired(Connection& c, std::string_view id, std::string_view desired, bool delete_tenant, EpochMs now) {
+Status set_desired(Connection& c, std::string_view id, DesiredState desired, bool delete_tenant, EpochMs now) {
   WINSTON_TRY(c.query("UPDATE tenant_instances SET desired_state = $2, delete_tenant = $3, attempts = 0, "
                       "next_attempt_at = $4 WHERE id = $1",
-                      {std::string(id), std::string(desired), std::int64_t{delete_tenant ? 1 : 0}, now}));
+                      {std::string(id), std::string(to_string(desired)), std::int64_t{delete_tenant ? 1 : 0}, now}));
   return {};
 }
 
@@ -141,8 +166,7 @@ Status wake(Connection& c, std::string_view id, EpochMs now, bool reset) {
 Status append_event(Connection& c, const EventRow& e) {
   WINSTON_TRY(c.query("INSERT INTO instance_events (id, instance_id, tenant_id, at, kind, from_state, to_state, message) "
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                      {e.id, e.instance_id, e.tenant_id, e.at, e.kind, null_if_empty(e.from_state),
-                       null_if_empty(e.to_state), e.message}));
+                      {e.id, e.instance_id, e.tenant_id, e.at, e.kind, opt(e.from_state), opt(e.to_state), e.message}));
   return {};
 }
 
@@ -154,7 +178,11 @@ Result<std::vector<EventRow>> events(Connection& c, std::string_view instance_id
                                         {std::string(instance_id), limit, offset}));
   std::vector<EventRow> out;
   for (const auto& r : rows) {
-    out.push_back({r.str(0), r.str(1), r.str(2), r.i64(3), r.str(4), r.opt_str(5), r.opt_str(6), r.str(7)});
+    WINSTON_TRY_ASSIGN(const auto from, opt_cell_state_of(r.opt_str(5)));
+    WINSTON_TRY_ASSIGN(const auto to, opt_cell_state_of(r.opt_str(6)));
+    EventRow e{.id = r.str(0), .instance_id = r.str(1), .tenant_id = r.str(2), .at = r.i64(3), .kind = r.str(4),
+               .from_state = from, .to_state = to, .message = r.str(7)};
+    out.push_back(std::move(e));
   }
   return out;
 }

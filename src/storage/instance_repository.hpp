@@ -1,50 +1,22 @@
 #pragma once
 // SQL for tenant_instances (one cell per tenant: desired and actual state,
 // backend, external ids, lease) and instance_events. Every function runs on
-// the caller's connection; the caller decides the transaction.
+// the caller's connection; the caller decides the transaction. States are
+// stored as their strings (core/cell.hpp); a string no state has is an error.
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/cell.hpp"
 #include "core/clock.hpp"
 #include "storage/database.hpp"
 
 namespace winston::storage::instances {
 
-struct InstanceRow {
-  std::string id;
-  std::string tenant_id;
-  std::string backend;
-  std::string desired_state;  // running | stopped | deleted
-  std::string actual_state;   // pending | provisioning | running | degraded | stopping | stopped | deleting | deleted | failed
-  std::string external_ids = "{}";  // JSON object owned by the backend
-  std::optional<std::string> url;
-  std::optional<std::int64_t> snapshot_version;  // deployed
-  std::int64_t attempts = 0;
-  std::optional<std::string> last_error;
-  std::optional<EpochMs> next_attempt_at;  // NULL: not due (failed, or settled with nothing to watch)
-  std::optional<std::string> lease_owner;
-  std::optional<EpochMs> lease_expires_at;
-  std::string step;
-  bool delete_tenant = false;
-  std::optional<EpochMs> ready_at;
-  EpochMs created_at = 0;
-  EpochMs updated_at = 0;
-  std::string tenant_slug;  // read from tenants (not stored here); empty on a row not read back yet
-  std::string tenant_name;
-};
-
-struct EventRow {
-  std::string id;
-  std::string instance_id;
-  std::string tenant_id;
-  EpochMs at = 0;
-  std::string kind;  // transition | step | error
-  std::optional<std::string> from_state;
-  std::optional<std::string> to_state;
-  std::string message;
-};
+// The records are core types; the old names stay while callers move to them.
+using InstanceRow = CellInstance;
+using EventRow = CellEvent;
 
 Status insert(Connection& c, const InstanceRow& row);
 Result<std::optional<InstanceRow>> find_by_tenant(Connection& c, std::string_view tenant_id);
@@ -70,7 +42,7 @@ Result<std::int64_t> release_stale(Connection& c, std::string_view prefix);
 Result<bool> save_progress(Connection& c, const InstanceRow& row, std::string_view owner, bool release);
 /// The operator's wish: sets desired_state (and delete_tenant), resets
 /// attempts and makes the instance due now.
-Status set_desired(Connection& c, std::string_view id, std::string_view desired, bool delete_tenant, EpochMs now);
+Status set_desired(Connection& c, std::string_view id, DesiredState desired, bool delete_tenant, EpochMs now);
 /// Makes the instance due now (a new snapshot, a retry), resetting attempts when `reset`.
 Status wake(Connection& c, std::string_view id, EpochMs now, bool reset);
 

@@ -24,8 +24,6 @@ using cells::Observation;
 using cells::Phase;
 using testing::TestDatabase;
 
-using testing::SimulatedCrash;
-
 /// An "external platform" shared by every FakeProvisioner, like Railway's
 /// project: creating is not idempotent, so a backend must look up by name.
 struct World {
@@ -327,7 +325,8 @@ TEST_P(ReconcilerTest, AWorkerKilledBetweenCreateAndSaveLeavesNoDuplicate) {
   FakeProvisioner fake(world_);
   auto a = reconciler(fake, "host-a/");
   crash_at_ = "save";  // the backend created the service; the worker dies before recording it
-  EXPECT_THROW((void)a->run_once(), SimulatedCrash);
+  EXPECT_FALSE(a->run_once().ok()) << "the hook killed the worker";
+  EXPECT_EQ(h_->crashes(), 1);
   EXPECT_EQ(world_.creates, 1);
   auto inst = instance("iris");
   EXPECT_EQ(inst.at("external").as_object().size(), 0U) << "the id was never saved";
@@ -352,8 +351,14 @@ TEST_P(ReconcilerTest, AWorkerKilledAtEveryStepStillConverges) {
     {
       auto dying = reconciler(fake, "host-x/");
       crash_at_ = step;
-      EXPECT_THROW((void)dying->run_once(), SimulatedCrash);
+      const int crashes = h_->crashes();
+      EXPECT_FALSE(dying->run_once().ok()) << "the hook killed the worker";
+      EXPECT_EQ(h_->crashes(), crashes + 1);
     }
+    // Nothing after the crash point was written: the cell reads as it was queued.
+    EXPECT_EQ(state(slug), "pending");
+    EXPECT_EQ(instance(slug).at("step"), "queued");
+    EXPECT_EQ(instance(slug).at("external").as_object().size(), 0U);
     // The same host restarted: start() frees the leases its previous run held, no waiting.
     auto restarted = reconciler(fake, "host-x/");
     ASSERT_TRUE(restarted->recover().ok());
@@ -363,6 +368,35 @@ TEST_P(ReconcilerTest, AWorkerKilledAtEveryStepStillConverges) {
   }
   EXPECT_EQ(world_.creates, 3) << "one resource per tenant";
   EXPECT_EQ(tdb_.count("config_snapshots"), 3) << "one config per tenant, never two";
+}
+
+TEST_P(ReconcilerTest, AWorkerKilledWhileStoppingOrDeletingStillConverges) {
+  create("wren");
+  FakeProvisioner fake(world_);
+  auto r = reconciler(fake, "host-y/");
+  drive(*r, "wren", [&] { return state("wren") == "running"; });
+  auto c = h_->server().client();
+  const auto kill_then_converge = [&](const std::string& step, const std::string& settled) {
+    SCOPED_TRACE(step);
+    const auto before = instance("wren");
+    {
+      auto dying = reconciler(fake, "host-y/");
+      crash_at_ = step;
+      EXPECT_FALSE(dying->run_once().ok()) << "the hook killed the worker";
+    }
+    EXPECT_EQ(instance("wren").at("actual_state"), before.at("actual_state")) << "nothing after the crash was written";
+    EXPECT_EQ(instance("wren").at("step"), before.at("step"));
+    auto restarted = reconciler(fake, "host-y/");
+    ASSERT_TRUE(restarted->recover().ok());
+    drive(*restarted, "wren", [&] { return state("wren") == settled; });
+    EXPECT_EQ(state("wren"), settled);
+  };
+  ASSERT_EQ(c.patch("/v1/tenants/wren/instance", R"({"desired_state":"stopped"})").status, 202U);
+  kill_then_converge("ensure_stopped", "stopped");
+  ASSERT_EQ(c.del("/v1/tenants/wren/instance").status, 202U);
+  kill_then_converge("ensure_deleted", "deleted");
+  EXPECT_EQ(fake.stop_calls.load(), 1) << "the killed worker never reached the backend";
+  EXPECT_EQ(fake.delete_calls.load(), 1);
 }
 
 TEST_P(ReconcilerTest, TwoReplicasNeverWorkOnOneCellAtOnce) {

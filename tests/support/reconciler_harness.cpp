@@ -24,8 +24,10 @@ std::unique_ptr<services::Reconciler> ReconcilerHarness::reconciler(
     std::map<std::string, cells::Provisioner*, std::less<>> backends, const std::string& owner_prefix) {
   auto o = options;
   o.owner_prefix = owner_prefix;
-  o.before_step = [this](std::string_view step) {
-    if (crash && crash(step)) throw SimulatedCrash();
+  o.before_step = [this](std::string_view step) -> Status {
+    if (!crash || !crash(step)) return {};
+    ++crashes_;
+    return Error::unavailable("simulated crash before " + std::string(step));
   };
   auto& rt = server_->runtime();
   return std::make_unique<services::Reconciler>(rt.database(), clock_, rt.tenants(), rt.configs(), nullptr,
@@ -54,17 +56,20 @@ std::string ReconcilerHarness::state(const std::string& slug) {
   return i.empty() ? "gone" : std::string(i.at("actual_state").as_string());
 }
 
-void ReconcilerHarness::drive(services::Reconciler& r, const std::string& slug, const std::function<bool()>& done,
+bool ReconcilerHarness::drive(services::Reconciler& r, const std::string& slug, const std::function<bool()>& done,
                               int max) {
   for (int i = 0; i < max && !done(); ++i) {
+    const int crashes_before = crashes_;
     auto handled = r.run_once();
-    ASSERT_TRUE(handled.ok()) << handled.error().message;
-    if (done()) return;
+    if (!handled.ok() && crashes_ > crashes_before) return false;  // the worker died at a step
+    EXPECT_TRUE(handled.ok()) << handled.error().message;
+    if (!handled.ok() || done()) return true;
     const auto inst = instance(slug);
     if (const auto* next = inst.if_contains("next_attempt_at"); next && next->is_int64()) {
       clock_.set(std::max(clock_.now_ms(), next->as_int64()) + 1);
     }
   }
+  return true;
 }
 
 std::vector<std::string> ReconcilerHarness::transitions(const std::string& slug) {

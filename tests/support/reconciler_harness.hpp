@@ -2,14 +2,13 @@
 // A Winston runtime whose own reconciler is off, and reconcilers a test
 // builds over the backends it chooses, on a manual clock: passes are driven
 // one at a time, time jumps to each next attempt, and a test can kill the
-// worker before any step (SimulatedCrash from the before_step hook).
+// worker before any step (the before_step hook returns an error there).
 
 #include <boost/json.hpp>
 
 #include <functional>
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,10 +16,6 @@
 #include "support/test_server.hpp"
 
 namespace winston::testing {
-
-struct SimulatedCrash : std::runtime_error {
-  SimulatedCrash() : std::runtime_error("simulated crash") {}
-};
 
 class ReconcilerHarness {
  public:
@@ -35,21 +30,25 @@ class ReconcilerHarness {
   boost::json::object instance(const std::string& slug);
   /// Its actual_state, or "gone".
   std::string state(const std::string& slug);
-  /// Runs passes, moving the clock to each next attempt, until `done` or `max` passes.
-  void drive(services::Reconciler& r, const std::string& slug, const std::function<bool()>& done, int max = 12);
+  /// Runs passes, moving the clock to each next attempt, until `done` or `max`
+  /// passes; false when `crash` killed the worker on the way.
+  bool drive(services::Reconciler& r, const std::string& slug, const std::function<bool()>& done, int max = 12);
   /// "from>to" of every transition, oldest first.
   std::vector<std::string> transitions(const std::string& slug);
 
   TestServer& server() { return *server_; }
   ManualClock& clock() { return clock_; }
-  /// The hook throws SimulatedCrash when `crash(step)` says so.
+  /// The hook kills the worker (returns an error) when `crash(step)` says so.
   std::function<bool(std::string_view step)> crash;
+  /// How many times the hook killed a worker.
+  int crashes() const { return crashes_; }
   /// Passed to every reconciler made afterwards.
   services::ReconcilerOptions options;
 
  private:
   std::unique_ptr<TestServer> server_;
   ManualClock clock_{0};
+  int crashes_ = 0;
 };
 
 }  // namespace winston::testing
