@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cell.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "proxy/blocking_client.hpp"
@@ -591,13 +592,14 @@ Verdict Smoke::provisioner() {
   while (std::chrono::steady_clock::now() - started < o_.cell_timeout) {
     const auto shown = admin("GET", tenant_path("/instance"));
     const auto j = shown.json();
-    const auto state = str_at(j, {"actual_state"});
-    last = fmt::format("{} ({})", state, str_at(j, {"step"}));
-    if (state == "running") {
+    const auto shown_state = str_at(j, {"actual_state"});
+    last = fmt::format("{} ({})", shown_state, str_at(j, {"step"}));
+    const auto state = parse_cell_state(shown_state);
+    if (state == CellState::kRunning) {
       const auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
       return pass(fmt::format("{} cell running in {} s at {}", str_at(j, {"backend"}), secs.count(), str_at(j, {"url"})));
     }
-    if (state == "failed") return failure("the cell failed: " + str_at(j, {"last_error"}));
+    if (state == CellState::kFailed) return failure("the cell failed: " + str_at(j, {"last_error"}));
     std::this_thread::sleep_for(2s);
   }
   return failure(fmt::format("not running after {} s; last seen {}", o_.cell_timeout.count(), last));
