@@ -416,10 +416,10 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
   call.upstream_seconds = seconds_since(sent);
   // Settle on what was seen; where the provider never reported output, estimate it from the text relayed.
   TokenUsage tokens = meter.usage();
-  const auto text_tokens = static_cast<std::int64_t>(meter.text_bytes() / 4);
+  const auto text_tokens = estimate_tokens(meter.text_bytes());
   if (!meter.complete() || !meter.saw_usage()) {
     tokens.output = std::max(tokens.output, text_tokens);
-    if (!meter.saw_usage()) tokens.input = static_cast<std::int64_t>(call.body_bytes / 4);
+    if (!meter.saw_usage()) tokens.input = estimate_tokens(call.body_bytes);
   }
   if (meter.upstream_error() && status == "ok") status = "upstream_error";
   auto settled = co_await settle(call, tokens, status, 200);
