@@ -305,8 +305,8 @@ Error exchange_error(const boost::system::error_code& ec, bool on_write, bool re
     return Error::unavailable(std::string(reused ? "pooled" : "new") + " upstream connection failed on write: " +
                               ec.message());
   }
-  return Error::unavailable(ec == beast::error::timeout ? std::string(kUpstreamTimeout)
-                                                        : "upstream connection failed: " + ec.message());
+  if (ec == beast::error::timeout) return Error{ErrorCode::kGatewayTimeout, std::string(kUpstreamTimeout), {}};
+  return Error::unavailable("upstream connection failed: " + ec.message());
 }
 
 }  // namespace
