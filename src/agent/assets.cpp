@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "agent/embedded_assets.hpp"
+#include "core/text.hpp"
 
 namespace winston::agent {
 namespace {
@@ -31,12 +32,8 @@ Result<std::string> read_file(const fs::path& path) {
   return out.str();
 }
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
+// Blanks around a front-matter key or value; a CRLF line keeps its \r after getline.
+constexpr std::string_view kLineBlanks = " \t\r";
 
 std::string unquote(std::string v) {
   if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
@@ -113,8 +110,8 @@ Result<Skill> parse_skill_front_matter(std::string_view md) {
     if (line.empty() || line[0] == ' ' || line[0] == '\t') continue;  // nested keys belong to another field
     const auto colon = line.find(':');
     if (colon == std::string::npos) continue;
-    const std::string key = trim(std::string_view(line).substr(0, colon));
-    const std::string value = unquote(trim(std::string_view(line).substr(colon + 1)));
+    const std::string key(trim(std::string_view(line).substr(0, colon), kLineBlanks));
+    const std::string value = unquote(std::string(trim(std::string_view(line).substr(colon + 1), kLineBlanks)));
     if (key == "name") skill.name = value;
     if (key == "description") skill.description = value;
   }

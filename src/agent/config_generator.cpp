@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 namespace winston::agent {
@@ -42,8 +43,7 @@ void set_list(data& d, const std::string& key, const std::vector<std::string>& i
 }
 
 bool is_cannabis(const BusinessProfile& p) {
-  std::string industry = p.industry;
-  std::transform(industry.begin(), industry.end(), industry.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string industry = to_lower(p.industry);
   return industry.find("cannabis") != std::string::npos || industry.find("dispensar") != std::string::npos ||
          industry.find("marijuana") != std::string::npos;
 }

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 namespace winston::analyzer {
@@ -39,17 +40,6 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 /// Accumulates text with every run of whitespace (no-break spaces included)
 /// collapsed to one space, no leading or trailing space, up to a byte cap.
@@ -212,7 +202,7 @@ bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z
 std::size_t find_end_tag(std::string_view html, std::string_view name, std::size_t from) {
   for (std::size_t p = html.find("</", from); p != std::string_view::npos; p = html.find("</", p + 2)) {
     const std::string_view candidate = html.substr(p + 2, name.size());
-    if (candidate.size() == name.size() && lower(candidate) == name) return p;
+    if (candidate.size() == name.size() && to_lower(candidate) == name) return p;
   }
   return std::string_view::npos;
 }
@@ -322,7 +312,7 @@ std::size_t NestingScanner::cut(std::string_view html) {
            html[name_end] != '/' && html[name_end] != '>') {
       ++name_end;
     }
-    const std::string name = lower(html.substr(at, std::min(name_end - at, kMaxTagName)));
+    const std::string name = to_lower(html.substr(at, std::min(name_end - at, kMaxTagName)));
     const std::size_t close = html.find('>', name_end);
     if (close == std::string_view::npos) break;
     text_from = close + 1;
@@ -522,7 +512,7 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
 
 std::string to_utf8(std::string_view bytes, std::string_view charset) {
   if (bytes.substr(0, 3) == "\xEF\xBB\xBF") return sanitize_utf8(bytes.substr(3));
-  std::string label = lower(trim(charset));
+  std::string label = to_lower(trim(charset));
   label.erase(std::remove(label.begin(), label.end(), '"'), label.end());
   static const std::set<std::string_view> kLatin = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1",  "latin-1",
                                                      "l1",         "cp819",     "windows-1252", "cp1252", "x-cp1252",
@@ -532,7 +522,7 @@ std::string to_utf8(std::string_view bytes, std::string_view charset) {
 }
 
 std::string sniff_meta_charset(std::string_view html) {
-  const std::string head = lower(html.substr(0, 1024));
+  const std::string head = to_lower(html.substr(0, 1024));
   const auto at = head.find("charset=");
   if (at == std::string::npos) return {};
   std::size_t i = at + 8;
@@ -632,7 +622,7 @@ void read_address(const json::value* v, JsonLdBusiness& b) {
 std::optional<int> day_index(std::string_view s) {
   static constexpr std::array<std::string_view, 8> kDays = {"monday", "tuesday",  "wednesday", "thursday",
                                                             "friday", "saturday", "sunday",    "publicholidays"};
-  const std::string d = lower(trim(strip_schema_prefix(trim(s))));
+  const std::string d = to_lower(trim(strip_schema_prefix(trim(s))));
   if (d.size() < 2) return std::nullopt;
   for (std::size_t i = 0; i < kDays.size(); ++i) {
     if (kDays[i].substr(0, d.size()) == d) return static_cast<int>(i);
@@ -806,7 +796,7 @@ bool default_port(const urls::url_view_base& u) {
 
 /// "www.example.com" and "example.com" are one site.
 std::string host_key(const urls::url_view_base& u) {
-  std::string h = lower(u.encoded_host());
+  std::string h = to_lower(u.encoded_host());
   if (h.starts_with("www.")) h.erase(0, 4);
   return h;
 }
@@ -916,7 +906,7 @@ bool Extractor::enter(const GumboNode* n) {
 }
 
 void Extractor::meta(const GumboNode* n) {
-  const std::string name = lower(attr(n, "name")), property = lower(attr(n, "property"));
+  const std::string name = to_lower(attr(n, "name")), property = to_lower(attr(n, "property"));
   const std::string_view content = attr(n, "content");
   auto keep = [&](std::string& slot, std::size_t cap) {
     if (slot.empty()) slot = collapse(content, cap);
@@ -927,7 +917,7 @@ void Extractor::meta(const GumboNode* n) {
 }
 
 void Extractor::script(const GumboNode* n) {
-  const std::string type = lower(trim(attr(n, "type").substr(0, attr(n, "type").find(';'))));
+  const std::string type = to_lower(trim(attr(n, "type").substr(0, attr(n, "type").find(';'))));
   if (type != "application/ld+json" || ++scripts_ > kMaxJsonLdScripts) return;
   std::string body;
   const GumboVector& kids = n->v.element.children;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "analyzer/profile_prompt.hpp"
+#include "core/text.hpp"
 #include "proxy/blocking_client.hpp"
 #include "proxy/upstream.hpp"
 
@@ -14,12 +15,11 @@ constexpr std::string_view kAnthropicVersion = "2023-06-01";
 constexpr std::size_t kMaxErrorMessage = 300;
 constexpr std::size_t kKeyPrefixChars = 16;  // what key listings show ("wsk_" + 12 hex): redacted as well
 
-std::string redact(std::string message, std::string_view key) {
+/// `message` without the key or its listed prefix; a prefix under 8 characters
+/// says nothing and would blank ordinary words.
+std::string redact_key(std::string message, std::string_view key) {
   for (const auto secret : {key, key.substr(0, std::min(key.size(), kKeyPrefixChars))}) {
-    if (secret.size() < 8) continue;
-    for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos)) {
-      message.replace(pos, secret.size(), "[redacted]");
-    }
+    if (secret.size() >= 8) message = redact(std::move(message), secret);
   }
   return message;
 }
@@ -111,10 +111,10 @@ Result<std::string> LlmClient::complete(const Chat& chat, std::string_view api_k
   call.max_response_bytes = options_.max_response_bytes;
   // Not retried here: the proxy already retries its providers; a second layer would multiply waits.
   auto reply = proxy::blocking_call(build_request(options_, endpoint, chat, api_key), call);
-  if (!reply.ok()) return Error::unavailable(redact("the LLM proxy at " + reply.error().message, api_key));
+  if (!reply.ok()) return Error::unavailable(redact_key("the LLM proxy at " + reply.error().message, api_key));
   if (reply->status != 200) {
     const auto message = clean_utf8(error_message(reply->body), kMaxErrorMessage);
-    return Error::unavailable(redact("the LLM proxy at " + endpoint.key() + " answered " +
+    return Error::unavailable(redact_key("the LLM proxy at " + endpoint.key() + " answered " +
                                          std::to_string(reply->status) + ": " + message,
                                      api_key));
   }

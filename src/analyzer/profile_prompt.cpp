@@ -6,6 +6,7 @@
 #include <array>
 
 #include "core/tenant.hpp"
+#include "core/text.hpp"
 
 namespace winston::analyzer {
 namespace json = boost::json;
@@ -32,19 +33,6 @@ std::size_t sequence_length(unsigned char lead) {
   return 0;
 }
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto ws = std::string_view(" \t\r\n\v\f");
-  const auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 /// Site text as it may appear inside the prompt: valid UTF-8, bounded, and
 /// unable to close the data block early.
@@ -177,7 +165,7 @@ std::string haystack(const SiteCrawl& crawl) {
     for (const auto& h : p.headings) out += h + "\n";
     out += p.text + "\n";
   }
-  return lower_ascii(out);
+  return to_lower(out);
 }
 
 std::vector<std::string> guess_products(std::string_view text) {
@@ -208,7 +196,7 @@ std::vector<std::string> compliance_sentences(const SiteCrawl& crawl) {
       auto end = p.text.find_first_of(".!?\n", start);
       end = end == std::string::npos ? p.text.size() : end + 1;
       const auto sentence = trim(std::string_view(p.text).substr(start, end - start));
-      const auto lower = lower_ascii(sentence);
+      const auto lower = to_lower(sentence);
       const bool hit = std::any_of(kMarkers.begin(), kMarkers.end(),
                                    [&](std::string_view m) { return lower.find(m) != std::string::npos; });
       if (hit) out.push_back(clean_utf8(sentence, kMaxShortText));
@@ -346,8 +334,8 @@ BusinessProfile profile_from_crawl(const SiteCrawl& crawl, std::string_view tena
   if (b) apply_json_ld(p, *b);
   if (trim(p.business_name).empty()) p.business_name = clean_utf8(tenant_name, kMaxShortText);
   if (trim(p.business_name).empty()) p.business_name = "Unnamed business";
-  const bool cannabis = industry ? lower_ascii(*industry).find("cannabis") != std::string::npos ||
-                                       lower_ascii(*industry).find("dispensar") != std::string::npos
+  const bool cannabis = industry ? to_lower(*industry).find("cannabis") != std::string::npos ||
+                                       to_lower(*industry).find("dispensar") != std::string::npos
                                  : looks_like_cannabis(text);
   p.industry = industry && !trim(*industry).empty() ? clean_utf8(*industry, kMaxShortText)
                                                     : (cannabis ? "cannabis dispensary" : "local business");

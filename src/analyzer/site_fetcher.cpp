@@ -25,6 +25,7 @@
 #include <variant>
 
 #include "core/log.hpp"
+#include "core/text.hpp"
 
 namespace winston::analyzer {
 namespace net = boost::asio;
@@ -45,18 +46,6 @@ constexpr std::size_t kMaxShownUrl = 200;
 constexpr std::size_t kBinarySniffBytes = 4096;
 constexpr milliseconds kRunGrace{500};  // past the deadline before the io_context is abandoned
 constexpr std::string_view kField = "website_url";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return s;
-}
 
 /// A URL as quoted in a message: bounded, valid UTF-8.
 std::string shown(std::string_view url) {
@@ -107,7 +96,7 @@ Status read_host(const urls::url_view& u, Target& t) {
       t.literal = ip::address(ip::address_v6(u.host_ipv6_address().to_bytes()));
       break;
     case urls::host_type::name:
-      t.host = lower(u.host());
+      t.host = to_lower(u.host());
       if (t.host.ends_with('.')) t.host.pop_back();  // "example.com." is example.com
       if (!valid_host_name(t.host)) {
         return refused(t.context, "'" + shown(t.host) +
@@ -266,7 +255,7 @@ std::optional<Error> status_error(const Target& t, unsigned status, std::string_
 
 /// Parameter `name` of a header value such as "text/html; charset=utf-8".
 std::string header_param(std::string_view value, std::string_view name) {
-  const std::string v = lower(value);
+  const std::string v = to_lower(value);
   for (auto pos = v.find(';'); pos != std::string::npos; pos = v.find(';', pos + 1)) {
     std::string_view param = trim(std::string_view(v).substr(pos + 1));
     param = param.substr(0, param.find(';'));
@@ -450,12 +439,12 @@ Result<HopResult> HopRunner::head_result() {
     return h;
   }
   const std::string_view type = res[http::field::content_type];
-  h.media_type = lower(trim(type.substr(0, type.find(';'))));
+  h.media_type = to_lower(trim(type.substr(0, type.find(';'))));
   h.charset = header_param(type, "charset");
   if (!h.media_type.empty() && h.media_type != "text/html" && h.media_type != "application/xhtml+xml") {
     return Error::invalid(std::string(kField), t_.context + " is not an HTML page (content type " + shown(h.media_type) + ")");
   }
-  const std::string encoding = lower(trim(res[http::field::content_encoding]));
+  const std::string encoding = to_lower(trim(res[http::field::content_encoding]));
   if (!encoding.empty() && encoding != "identity") {
     return Error::invalid(std::string(kField), t_.context + " was sent with content encoding " + shown(encoding) +
                                                     ", which the analyzer does not decode");
@@ -536,9 +525,9 @@ bool unwanted(std::string_view path) {
 
 /// Path and query with trailing slashes ignored, to recognise the home page.
 std::string page_key(const urls::url_view& u) {
-  std::string p = lower(u.encoded_path());
+  std::string p = to_lower(u.encoded_path());
   while (!p.empty() && p.back() == '/') p.pop_back();
-  return lower(u.encoded_host()) + p + (u.has_query() ? "?" + std::string(u.encoded_query()) : "");
+  return to_lower(u.encoded_host()) + p + (u.has_query() ? "?" + std::string(u.encoded_query()) : "");
 }
 
 }  // namespace
@@ -581,7 +570,7 @@ std::vector<std::string> pick_extra_pages(const std::vector<PageLink>& links, st
     for (const auto& link : links) {
       const auto u = urls::parse_uri(link.url);
       if (!u || page_key(*u) == home_key) continue;
-      const std::string path = lower(u->encoded_path()), text = lower(link.text);
+      const std::string path = to_lower(u->encoded_path()), text = to_lower(link.text);
       if (unwanted(path) || std::find(picked.begin(), picked.end(), link.url) != picked.end()) continue;
       const bool match = std::any_of(topic.words.begin(), topic.words.end(), [&](std::string_view w) {
         return path.find(w) != std::string::npos || text.find(w) != std::string::npos;

@@ -7,6 +7,7 @@
 
 #include "api/json_input.hpp"
 #include "api/views.hpp"
+#include "core/text.hpp"
 #include "proxy/proxy_handler.hpp"
 
 namespace winston::api {
@@ -79,10 +80,8 @@ Result<services::NewConnector> read_new_connector(std::string_view body) {
 
 /// The upload format from Content-Type: text/csv or application/json.
 Result<services::UploadFormat> upload_format(const RequestContext& ctx) {
-  std::string type(ctx.request[boost::beast::http::field::content_type]);
-  type = type.substr(0, type.find(';'));
-  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  while (!type.empty() && type.back() == ' ') type.pop_back();
+  const std::string_view header = ctx.request[boost::beast::http::field::content_type];
+  const std::string type = to_lower(trim(header.substr(0, header.find(';')), " "));
   if (type == "text/csv" || type == "application/csv") return services::UploadFormat::kCsv;
   if (type == "application/json") return services::UploadFormat::kJson;
   return Error::invalid("Content-Type", "send the upload as Content-Type: text/csv or application/json");

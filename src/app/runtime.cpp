@@ -28,6 +28,7 @@
 #include "api/system_api.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "storage/migrations.hpp"
 
 namespace winston::app {
@@ -133,8 +134,7 @@ std::vector<std::string> configured_backends(const Config& config) {
 std::string loopback_reason(const std::string& url) {
   const auto u = boost::urls::parse_uri(url);
   if (!u) return {};
-  std::string host = u->host_address();
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string host = to_lower(u->host_address());
   const bool loopback = host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") ||
                         host == "0.0.0.0" || host == "::1" || host == "::" || host == "0:0:0:0:0:0:0:1";
   return loopback ? fmt::format("{} is this machine's own address", url) : std::string();

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/text.hpp"
 #include "proxy/blocking_client.hpp"
 
 namespace winston::cells {
@@ -98,23 +99,14 @@ Result<GatewayAnswer> exchange(const GatewayChatRequest& r, const GatewayChatOpt
 
 }  // namespace
 
-std::string scrub(std::string text, std::string_view secret) {
-  if (secret.empty()) return text;
-  constexpr std::string_view kMark = "[redacted]";
-  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kMark.size())) {
-    text.replace(at, secret.size(), kMark);
-  }
-  return text;
-}
-
 Result<GatewayAnswer> gateway_chat(const GatewayChatRequest& request, const GatewayChatOptions& options) {
   auto out = exchange(request, options);
   if (!out.ok()) {
     Error e = std::move(out).error();
-    e.message = scrub(std::move(e.message), request.token);
+    e.message = redact(std::move(e.message), request.token);
     return e;
   }
-  out->answer = scrub(std::move(out->answer), request.token);
+  out->answer = redact(std::move(out->answer), request.token);
   return out;
 }
 

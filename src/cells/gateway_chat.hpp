@@ -48,7 +48,4 @@ struct GatewayAnswer {
 /// the tenant has no credits (HTTP 402).
 Result<GatewayAnswer> gateway_chat(const GatewayChatRequest& request, const GatewayChatOptions& options);
 
-/// `text` with every occurrence of `secret` replaced (nothing when `secret` is empty).
-std::string scrub(std::string text, std::string_view secret);
-
 }  // namespace winston::cells

@@ -16,6 +16,8 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/retry_after.hpp"
+#include "core/text.hpp"
 #include "proxy/blocking_client.hpp"
 
 namespace winston::cells {
@@ -28,6 +30,9 @@ constexpr std::string_view kFieldManager = "winston";
 constexpr std::string_view kSnapshotAnnotation = "winston.dev/snapshot-version";
 constexpr std::string_view kTenantLabel = "winston.dev/tenant";
 constexpr std::chrono::seconds kDefaultRetryAfter{10};
+// A throttled cell waits at most this long: a longer hint would park its
+// reconcile past what an operator would wait for.
+constexpr std::chrono::seconds kMaxRetryAfter{600};
 constexpr std::chrono::milliseconds kSettleRecheck{2'000};  // stopping / deleting: pods take seconds to go
 constexpr int kMaxWatchesPerPass = 5;
 constexpr std::size_t kMaxWatchLine = 4 * 1024 * 1024;
@@ -123,11 +128,9 @@ ApiStatus describe_status(unsigned http_status, std::string_view body) {
 std::chrono::milliseconds retry_after(const proxy::BlockingResponse& r) {
   const auto it = r.headers.find("Retry-After");
   if (it == r.headers.end()) return kDefaultRetryAfter;
-  const std::string value(it->value());
-  char* end = nullptr;
-  const long seconds = std::strtol(value.c_str(), &end, 10);
-  if (end == value.c_str() || *end != '\0' || seconds < 1) return kDefaultRetryAfter;
-  return std::chrono::seconds(std::min(seconds, 600L));
+  const auto wait = parse_retry_after(it->value(), kMaxRetryAfter);
+  if (!wait || *wait < std::chrono::seconds(1)) return kDefaultRetryAfter;  // "0" would spin the reconciler
+  return *wait;
 }
 
 // ---- the desired objects -------------------------------------------------------
@@ -366,7 +369,6 @@ class Session {
   Result<json::object> call(std::string method, const Kind& k, bool named, std::string_view query, std::string body,
                             std::string_view what, std::string_view content_type = "application/apply-patch+yaml");
   Error failure(const proxy::BlockingResponse& r, std::string_view what);
-  std::string redact(std::string text) const;
 
   Result<json::object> apply(const json::object& object, const Kind& k);
   Result<json::object> get(const Kind& k) { return call("GET", k, true, {}, {}, "reading the Deployment"); }
@@ -427,20 +429,13 @@ Result<proxy::BlockingResponse> Session::send(std::string method, std::string ur
   auto options = blocking(on_chunk ? o_.timeout + o_.watch_timeout : o_.timeout);
   options.on_chunk = std::move(on_chunk);
   auto reply = proxy::blocking_call(req, options);
-  if (!reply.ok()) return Error{reply.error().code, "Kubernetes API: " + redact(reply.error().message), {}};
+  if (!reply.ok()) return Error{reply.error().code, "Kubernetes API: " + redact(reply.error().message, secrets_), {}};
   return reply;
-}
-
-std::string Session::redact(std::string text) const {
-  for (const auto& s : secrets_) {
-    for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at)) text.replace(at, s.size(), "[redacted]");
-  }
-  return text;
 }
 
 Error Session::failure(const proxy::BlockingResponse& r, std::string_view what) {
   const auto status = describe_status(r.status, r.body);
-  const std::string detail = redact(fmt::format("{} {}/{}: {}", what, ns_, name_, status.text));
+  const std::string detail = redact(fmt::format("{} {}/{}: {}", what, ns_, name_, status.text), secrets_);
   if (r.status == 429) {
     throttled_ = retry_after(r);
     return Error::unavailable("rate limited: " + detail);
@@ -545,7 +540,7 @@ Status Session::resize_claim(const json::object& live) {
                                       json::serialize(resized), "application/apply-patch+yaml"));
   if (reply.status == 403 || reply.status == 422) {
     warn_storage(fmt::format("storage_size {} -> {} ({})", live_size, o_.storage_size,
-                             redact(describe_status(reply.status, reply.body).text)));
+                             redact(describe_status(reply.status, reply.body).text, secrets_)));
     return {};
   }
   if (reply.status < 200 || reply.status > 299) return failure(reply, "resizing the PersistentVolumeClaim");

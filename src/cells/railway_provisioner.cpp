@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/retry_after.hpp"
+#include "core/text.hpp"
 #include "proxy/blocking_client.hpp"
 
 namespace winston::cells {
@@ -52,6 +54,8 @@ constexpr std::string_view kServiceDelete =
     "mutation WinstonServiceDelete($id: String!, $environmentId: String) { serviceDelete(id: $id, environmentId: $environmentId) }";
 
 constexpr std::chrono::seconds kDefaultRetryAfter{30};
+// Railway's API limits count requests per hour, so no honest hint exceeds an hour.
+constexpr std::chrono::seconds kMaxRetryAfter{3600};
 constexpr std::size_t kMaxMessage = 300;
 
 // Statuses of a deployment that runs or is on its way to running.
@@ -63,11 +67,6 @@ bool one_of(std::string_view s, std::span<const std::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string str_of(const json::object& o, std::string_view key) {
   if (const auto* v = o.if_contains(key); v != nullptr && v->is_string()) return std::string(v->as_string());
@@ -148,13 +147,7 @@ class Api {
 
   /// `message` without any secret, cut to a readable length.
   std::string clean(std::string message) const {
-    for (const auto& secret : secrets_) {
-      constexpr std::string_view kRedacted = "[redacted]";
-      for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos + kRedacted.size())) {
-        message.replace(pos, secret.size(), kRedacted);
-      }
-    }
-    return cut(std::move(message), kMaxMessage);
+    return cut(redact(std::move(message), secrets_), kMaxMessage);
   }
 
  private:
@@ -187,12 +180,9 @@ class Api {
   static std::chrono::milliseconds retry_after(const proxy::BlockingResponse& response) {
     const auto it = response.headers.find("retry-after");
     if (it == response.headers.end()) return kDefaultRetryAfter;
-    const std::string value(it->value());
-    if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return kDefaultRetryAfter;  // an HTTP date, or nonsense
-    }
-    const auto seconds = std::clamp<long long>(value.size() > 6 ? 3600 : std::stoll(value), 1, 3600);
-    return std::chrono::seconds(seconds);
+    const auto wait = parse_retry_after(it->value(), kMaxRetryAfter);
+    if (!wait) return kDefaultRetryAfter;  // an HTTP date, or nonsense
+    return std::max<std::chrono::milliseconds>(*wait, std::chrono::seconds(1));  // "0" still means throttled
   }
 
   /// Maps GraphQL errors to one Error: Not Authorized → kUnauthenticated,
@@ -212,7 +202,7 @@ class Api {
     }
     if (message.empty()) message = "the API answered with an error";
     const std::string text = clean(say(op, message));
-    const std::string low = lower(message);
+    const std::string low = to_lower(message);
     if (code == "UNAUTHENTICATED" || code == "FORBIDDEN" || low.find("not authorized") != std::string::npos ||
         low.find("unauthorized") != std::string::npos) {
       return {ErrorCode::kUnauthenticated, clean(say(op, "the API refused the token: " + message)), {}};

@@ -1,5 +1,6 @@
 #include "core/business_profile.hpp"
 
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/json.hpp>
@@ -41,11 +42,6 @@ bool is_stripped(std::uint32_t cp) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f'; }
 
-std::string trim(std::string s) {
-  const auto first = std::find_if_not(s.begin(), s.end(), is_space);
-  const auto last = std::find_if_not(s.rbegin(), s.rend(), is_space).base();
-  return first < last ? std::string(first, last) : std::string();
-}
 
 std::string collapse_spaces(std::string_view s) {
   std::string out;
@@ -70,19 +66,14 @@ std::optional<std::string> normalise(std::string_view s, bool multiline) {
     if (!is_stripped(d.cp)) out.append(s.substr(i, d.length));
     i += d.length;
   }
-  return trim(multiline ? std::move(out) : collapse_spaces(out));
+  // \r is gone already (a control character), so trim's set matches is_space.
+  return std::string(trim(multiline ? out : collapse_spaces(out)));
 }
 
 
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-  return out;
-}
 
 bool is_cannabis_industry(std::string_view industry) {
-  const std::string l = lower_ascii(industry);
+  const std::string l = to_lower(industry);
   return l.find("cannabis") != std::string::npos || l.find("dispensar") != std::string::npos ||
          l.find("marijuana") != std::string::npos;
 }
@@ -121,7 +112,7 @@ class Fields {
     for (const auto& item : v->as_array()) {
       if (!item.is_string()) return Error::invalid(path(key), path(key) + " must contain only strings");
       WINSTON_TRY_ASSIGN(auto s, clean(key, item.as_string(), false));
-      if (!s.empty() && seen.insert(lower_ascii(s)).second) out.push_back(std::move(s));
+      if (!s.empty() && seen.insert(to_lower(s)).second) out.push_back(std::move(s));
     }
     if (out.size() > kProfileMaxListItems) {
       return Error::invalid(path(key), path(key) + " must have at most " + std::to_string(kProfileMaxListItems) +

@@ -16,7 +16,7 @@ MilliCredits credits_for(std::int64_t tokens, std::int64_t multiplier_milli, std
 
 MilliCredits reservation_estimate(std::size_t body_bytes, std::int64_t max_output_tokens, std::int64_t multiplier_milli,
                                   std::int64_t tokens_per_credit) {
-  const auto input = static_cast<std::int64_t>(body_bytes / 3 + 1);
+  const auto input = estimate_tokens(body_bytes) + 1;
   return credits_for(input + std::max<std::int64_t>(max_output_tokens, 0), multiplier_milli, tokens_per_credit);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Credit arithmetic: exact, integer milli-credits, never floating point.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "core/tenant.hpp"
@@ -21,13 +22,28 @@ struct TokenUsage {
 /// Every token counts alike, cache reads and writes included.
 MilliCredits credits_for(std::int64_t tokens, std::int64_t multiplier_milli, std::int64_t tokens_per_credit);
 
-/// What to reserve before calling upstream: the request's input estimated at
-/// one token per 3 bytes of body plus its output limit (or `default_output`
-/// when the client set none), priced like credits_for.
+/// Bytes per token wherever a token count must be estimated from text (the
+/// reservation before a call, the settlement of a call the provider never
+/// reported usage for). English runs near 4 bytes per token, code, JSON and
+/// many other languages nearer 3; the lower figure overestimates, so a
+/// reservation rather holds too much than lets a tenant overspend.
+inline constexpr std::size_t kBytesPerToken = 3;
+
+/// Tokens in `bytes` of text or request body, by kBytesPerToken.
+inline std::int64_t estimate_tokens(std::size_t bytes) { return static_cast<std::int64_t>(bytes / kBytesPerToken); }
+
+/// What to reserve before calling upstream: the request's input estimated
+/// with estimate_tokens (plus one) and its output limit, priced like credits_for.
 MilliCredits reservation_estimate(std::size_t body_bytes, std::int64_t max_output_tokens, std::int64_t multiplier_milli,
                                   std::int64_t tokens_per_credit);
 
+/// The low-credit rule: a balance below 1/kLowBalanceDivisor (20 %) of the
+/// monthly allotment is low. The ledger's SQL that re-arms the warning
+/// (storage/ledger_repository.cpp) is built from the same constant.
+inline constexpr std::int64_t kLowBalanceDivisor = 5;
+inline constexpr std::int64_t kLowBalancePercent = 100 / kLowBalanceDivisor;
+
 /// True below 20 % of the monthly allotment.
-inline bool is_low_balance(MilliCredits balance, MilliCredits allotment) { return balance * 5 < allotment; }
+inline bool is_low_balance(MilliCredits balance, MilliCredits allotment) { return balance * kLowBalanceDivisor < allotment; }
 
 }  // namespace winston

@@ -1,7 +1,8 @@
 #pragma once
 // One protocol-neutral error type for the whole code base. Adapters map
-// ErrorCode to their own status space in exactly one place each
-// (HTTP: http/status.cpp).
+// ErrorCode to their own status space in exactly one place each (the admin
+// API: http_status in http/router.cpp; the LLM proxy: wire_status in
+// proxy/wire.cpp; the CLI's exit codes: app/main.cpp).
 
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@ enum class ErrorCode {
   kInvalidField,       // well-formed but a field is invalid (422)
   kUnavailable,        // dependency down, retry later (503)
   kBadGateway,         // a server we relay to (a tenant's gateway) failed or could not be reached (502)
-  kGatewayTimeout,     // a server we relay to did not answer in time (504)
+  kGatewayTimeout,     // a server we call or relay to did not answer in time (504)
   kInternal,           // a bug or an unexpected failure (500)
 };
 
@@ -32,7 +33,9 @@ std::string_view to_string(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
-  std::string field;  // the offending field for kInvalidField, else empty
+  // The offending field for kInvalidField; for a kConflict from storage, the
+  // violated unique constraint (see storage::Connection); else empty.
+  std::string field;
 
   static Error malformed(std::string msg) { return {ErrorCode::kMalformed, std::move(msg), {}}; }
   static Error not_found(std::string msg) { return {ErrorCode::kNotFound, std::move(msg), {}}; }

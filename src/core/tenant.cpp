@@ -1,5 +1,6 @@
 #include "core/tenant.hpp"
 
+#include "core/text.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/url/parse.hpp>
@@ -12,18 +13,6 @@ namespace {
 
 bool is_ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 
 bool valid_dns_label(std::string_view label) {
@@ -122,7 +111,7 @@ Result<std::string> validate_email(std::string_view field, std::string_view emai
   if (!std::all_of(local.begin(), local.end(), local_ok)) return bad();
   if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) return bad();
   if (!valid_domain(domain)) return bad();
-  return lower_ascii(e);
+  return to_lower(e);
 }
 
 Result<std::string> validate_website_url(std::string_view field, std::string_view url) {
@@ -133,13 +122,13 @@ Result<std::string> validate_website_url(std::string_view field, std::string_vie
   if (u.size() > 2048) return bad("must be at most 2048 characters");
   auto parsed = boost::urls::parse_absolute_uri(u);
   if (!parsed) return bad("must be an absolute http or https URL like https://example.com");
-  const auto scheme = lower_ascii(parsed->scheme());
+  const auto scheme = to_lower(parsed->scheme());
   if (scheme != "http" && scheme != "https") return bad("must use http or https");
   if (parsed->has_userinfo()) return bad("must not contain credentials");
   const auto host = parsed->encoded_host();
   if (host.empty()) return bad("must name a host");
-  if (parsed->host_type() == boost::urls::host_type::name && !valid_domain(lower_ascii(host)) &&
-      lower_ascii(host) != "localhost") {
+  if (parsed->host_type() == boost::urls::host_type::name && !valid_domain(to_lower(host)) &&
+      to_lower(host) != "localhost") {
     return bad("must name a valid host");
   }
   return std::string(u);
@@ -173,7 +162,7 @@ std::string slugify(std::string_view name) {
     if (is_ascii_alnum(c)) {
       if (pending_hyphen && !out.empty()) out += '-';
       pending_hyphen = false;
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out += to_lower(c);
     } else {
       pending_hyphen = true;
     }

@@ -84,7 +84,7 @@ Result<BlockingResponse> blocking_call(const BlockingRequest& request, const Blo
   if (!out) return Error::internal("the HTTP exchange ended without a result");
   if (!out->ok()) {
     const auto& e = out->error();
-    if (e.message == kUpstreamTimeout) {
+    if (e.code == ErrorCode::kGatewayTimeout) {
       return Error::unavailable(endpoint.key() + " did not answer within " +
                                 std::to_string(options.response_timeout.count()) + " ms");
     }

@@ -37,12 +37,6 @@ std::string request_id_of(const http::Request& req) {
   return new_uuid_v7(SystemClock().now_ms());
 }
 
-unsigned status_of(ErrorCode code) {
-  // Both LLM APIs use 400 for any invalid request, where the admin API says 422.
-  if (code == ErrorCode::kInvalidField) return 400;
-  return static_cast<unsigned>(http::http_status(code));
-}
-
 }  // namespace
 
 /// What one LLM call carries from step to step.
@@ -121,8 +115,9 @@ net::awaitable<void> ProxyHandler::write(http::Exchange& ex, http::Response res)
   if (ec) ex.keep_alive = false;
 }
 
-net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, unsigned status,
+net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, ErrorCode code,
                                                std::string_view message, const std::string& request_id) {
+  const unsigned status = wire_status(api, code);
   http::Response res{static_cast<bhttp::status>(status), ex.request.version()};
   res.set(bhttp::field::content_type, "application/json");
   res.set("X-Winston-Request-Id", request_id);
@@ -135,14 +130,15 @@ net::awaitable<std::optional<services::KeyIdentity>> ProxyHandler::authenticate(
                                                                                 const std::string& request_id) {
   const auto key = presented_key(ex.request);
   if (key.empty()) {
-    co_await reply_error(ex, api, 401, "missing API key: send x-api-key or Authorization: Bearer", request_id);
+    co_await reply_error(ex, api, ErrorCode::kUnauthenticated, "missing API key: send x-api-key or Authorization: Bearer",
+                         request_id);
     co_return std::nullopt;
   }
   const auto lookup = [this, key] { return keys_.authenticate(key); };
   auto who_result = co_await http::run_blocking(pool_, lookup);
   auto& who = *who_result;
   if (!who.ok()) {
-    co_await reply_error(ex, api, status_of(who.error().code), who.error().message, request_id);
+    co_await reply_error(ex, api, who.error().code, who.error().message, request_id);
     co_return std::nullopt;
   }
   co_return std::move(who).value();
@@ -199,7 +195,7 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   call.who = std::move(*who);
   auto parsed = parse_request(api, ex.request.body());
   if (!parsed.ok()) {
-    co_await reply_error(ex, api, status_of(parsed.error().code), parsed.error().message, call.request_id);
+    co_await reply_error(ex, api, parsed.error().code, parsed.error().message, call.request_id);
     co_return;
   }
   call.request = std::move(parsed).value();
@@ -208,7 +204,7 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     const auto message = fmt::format(
         "model '{}' is not in this deployment's catalog; GET /v1/models lists the models you can use",
         call.request.model);
-    co_await reply_error(ex, api, 404, message, call.request_id);
+    co_await reply_error(ex, api, ErrorCode::kNotFound, message, call.request_id);
     co_return;
   }
   if (!call.who.may_use(*call.entry)) {
@@ -218,7 +214,7 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     const auto message = fmt::format(
         "model '{}' is not offered to the '{}' tier; GET /v1/models lists the models your tier can use",
         call.entry->id, call.who.tier);
-    co_await reply_error(ex, api, 403, message, call.request_id);
+    co_await reply_error(ex, api, ErrorCode::kForbidden, message, call.request_id);
     co_return;
   }
   call.provider = catalog_.provider(call.entry->provider);
@@ -227,7 +223,7 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     const auto message = fmt::format("model '{}' is served over the {} API: send it to POST {}", call.entry->id,
                                      anthropic ? "Anthropic Messages" : "OpenAI Chat Completions",
                                      anthropic ? "/v1/messages" : "/v1/chat/completions");
-    co_await reply_error(ex, api, 400, message, call.request_id);
+    co_await reply_error(ex, api, ErrorCode::kInvalidField, message, call.request_id);
     co_return;
   }
   const auto max_out = call.request.max_output_tokens > 0 ? call.request.max_output_tokens : call.entry->max_output_tokens;
@@ -238,7 +234,7 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   auto reserve_result = co_await http::run_blocking(pool_, reserve);
   auto& reservation = *reserve_result;
   if (!reservation.ok()) {
-    co_await reply_error(ex, api, status_of(reservation.error().code), reservation.error().message, call.request_id);
+    co_await reply_error(ex, api, reservation.error().code, reservation.error().message, call.request_id);
     co_return;
   }
   call.reservation = std::move(reservation).value();
@@ -248,8 +244,8 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   if (endpoint == endpoints_.end()) {
     auto released = co_await settle(call, {}, "upstream_error", std::nullopt);
     (void)released;
-    co_await reply_error(ex, api, 503, "the provider of this model is not configured on this deployment",
-                         call.request_id);
+    co_await reply_error(ex, api, ErrorCode::kUnavailable,
+                         "the provider of this model is not configured on this deployment", call.request_id);
     co_return;
   }
   call.endpoint = endpoint->second;
@@ -263,9 +259,11 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     call.upstream_seconds = seconds_since(sent);
     auto settled = co_await settle(call, {}, "upstream_error", std::nullopt);
     (void)settled;
-    const bool timeout = resp.error().message == kUpstreamTimeout;
+    // No answer in time is the gateway timeout; every other failure to get one a bad gateway.
+    const ErrorCode code =
+        resp.error().code == ErrorCode::kGatewayTimeout ? ErrorCode::kGatewayTimeout : ErrorCode::kBadGateway;
     const auto message = "the model provider could not be reached: " + resp.error().message;
-    co_await reply_error(ex, api, timeout ? 504 : 502, message, call.request_id);
+    co_await reply_error(ex, api, code, message, call.request_id);
     co_return;
   }
   if ((*resp)->status() == 200 && call.request.stream) {
@@ -333,7 +331,7 @@ net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, U
   if (!body.ok()) {
     auto settled = co_await settle(call, {}, "upstream_error", status);
     (void)settled;
-    co_await reply_error(ex, call.api, 502, body.error().message, call.request_id);
+    co_await reply_error(ex, call.api, ErrorCode::kBadGateway, body.error().message, call.request_id);
     co_return;
   }
   TokenUsage tokens;
@@ -416,10 +414,10 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
   call.upstream_seconds = seconds_since(sent);
   // Settle on what was seen; where the provider never reported output, estimate it from the text relayed.
   TokenUsage tokens = meter.usage();
-  const auto text_tokens = static_cast<std::int64_t>(meter.text_bytes() / 4);
+  const auto text_tokens = estimate_tokens(meter.text_bytes());
   if (!meter.complete() || !meter.saw_usage()) {
     tokens.output = std::max(tokens.output, text_tokens);
-    if (!meter.saw_usage()) tokens.input = static_cast<std::int64_t>(call.body_bytes / 4);
+    if (!meter.saw_usage()) tokens.input = estimate_tokens(call.body_bytes);
   }
   if (meter.upstream_error() && status == "ok") status = "upstream_error";
   auto settled = co_await settle(call, tokens, status, 200);

@@ -43,7 +43,7 @@ class ProxyHandler final : public http::ExchangeHandler {
   boost::asio::awaitable<void> relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp);
   boost::asio::awaitable<void> relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp);
   boost::asio::awaitable<void> write(http::Exchange& ex, http::Response res);
-  boost::asio::awaitable<void> reply_error(http::Exchange& ex, WireApi api, unsigned status, std::string_view message,
+  boost::asio::awaitable<void> reply_error(http::Exchange& ex, WireApi api, ErrorCode code, std::string_view message,
                                            const std::string& request_id);
   boost::asio::awaitable<Result<services::Settlement>> settle(Call& call, TokenUsage tokens, std::string_view status,
                                                              std::optional<unsigned> upstream_status);

@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "core/log.hpp"
+#include "core/retry_after.hpp"
 
 namespace winston::proxy {
 namespace net = boost::asio;
@@ -31,19 +32,6 @@ constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 bool retryable_status(unsigned s) { return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
-
-/// A Retry-After in seconds, capped; none for an HTTP date or anything else
-/// (the caller keeps its own backoff). No exceptions on the data path.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v, std::chrono::milliseconds cap) {
-  std::uint64_t seconds = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-  if (end != v.data() + v.size()) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) return cap;
-  if (ec != std::errc{}) return std::nullopt;
-  const auto cap_seconds = static_cast<std::uint64_t>(cap.count() / 1000);
-  if (seconds > cap_seconds) return cap;
-  return std::min(std::chrono::milliseconds(static_cast<std::int64_t>(seconds) * 1000), cap);
-}
 
 }  // namespace
 
@@ -317,8 +305,8 @@ Error exchange_error(const boost::system::error_code& ec, bool on_write, bool re
     return Error::unavailable(std::string(reused ? "pooled" : "new") + " upstream connection failed on write: " +
                               ec.message());
   }
-  return Error::unavailable(ec == beast::error::timeout ? std::string(kUpstreamTimeout)
-                                                        : "upstream connection failed: " + ec.message());
+  if (ec == beast::error::timeout) return Error{ErrorCode::kGatewayTimeout, std::string(kUpstreamTimeout), {}};
+  return Error::unavailable("upstream connection failed: " + ec.message());
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ namespace winston::proxy {
 
 namespace bhttp = boost::beast::http;
 
-/// The message of the error send() returns when the upstream never answered.
+/// The message of the error send() returns, with ErrorCode::kGatewayTimeout,
+/// when the upstream never answered. Callers tell it apart by the code.
 inline constexpr std::string_view kUpstreamTimeout = "upstream did not answer in time";
 
 struct UpstreamEndpoint {

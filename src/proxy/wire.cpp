@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "http/router.hpp"
+
 namespace winston::proxy {
 namespace json = boost::json;
 namespace {
@@ -133,6 +135,12 @@ std::string upstream_body(const LlmRequest& req, std::string_view upstream_model
   return json::serialize(body);
 }
 
+unsigned wire_status(WireApi /*api*/, ErrorCode code) {
+  // The same on both APIs today; the parameter is where a difference would go.
+  if (code == ErrorCode::kInvalidField) return 400;
+  return static_cast<unsigned>(http::http_status(code));
+}
+
 std::string error_body(WireApi api, unsigned status, std::string_view message) {
   if (api == WireApi::kAnthropicMessages) {
     return json::serialize(json::object{
@@ -260,9 +268,9 @@ bool StreamMeter::on_openai(const json::value& data) {
 
 std::string StreamMeter::error_event(std::string_view message) const {
   if (api_ == WireApi::kAnthropicMessages) {
-    return "event: error\ndata: " + error_body(api_, 502, message) + "\n\n";
+    return "event: error\ndata: " + error_body(api_, wire_status(api_, ErrorCode::kBadGateway), message) + "\n\n";
   }
-  return "data: " + error_body(api_, 502, message) + "\n\n";
+  return "data: " + error_body(api_, wire_status(api_, ErrorCode::kBadGateway), message) + "\n\n";
 }
 
 }  // namespace winston::proxy

@@ -32,6 +32,12 @@ Result<LlmRequest> parse_request(WireApi api, std::string_view body);
 /// streams `stream_options.include_usage: true` so usage is always reported.
 std::string upstream_body(const LlmRequest& req, std::string_view upstream_model);
 
+/// The HTTP status the proxy answers an error of `code` with on `api`: the
+/// proxy's one ErrorCode-to-status mapping. Both LLM APIs use 400 for any
+/// invalid request, where the admin API says 422; otherwise the admin API's
+/// statuses (http_status in http/router.cpp).
+unsigned wire_status(WireApi api, ErrorCode code);
+
 /// An error body in `api`'s shape for an HTTP status the proxy chose.
 std::string error_body(WireApi api, unsigned status, std::string_view message);
 

@@ -11,6 +11,7 @@
 
 #include "core/ids.hpp"
 #include "core/tenant.hpp"
+#include "core/text.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/tenant_repository.hpp"
 
@@ -61,23 +62,13 @@ std::string credentials_context(const conn::ConnectorRow& row) {
   return fmt::format("tenant/{}/connector/{}", row.tenant_id, row.id);
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+// CSV cells and query parameters are trimmed of spaces and tabs only.
+std::string_view trim_blanks(std::string_view s) { return trim(s, " \t"); }
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
-  return out;
-}
 
 Status validate_settings(const KindSpec& spec, const json::object& settings) {
   for (const auto& [json_key, value] : settings) {
@@ -124,7 +115,7 @@ Status validate_credentials(const KindSpec& spec, const std::optional<json::obje
 }
 
 Result<std::string> validate_connector_name(std::string_view raw) {
-  const std::string_view name = trim(raw);
+  const std::string_view name = trim_blanks(raw);
   if (name.empty() || name.size() > kMaxConnectorName || !is_clean_utf8(name, false)) {
     return Error::invalid("name", "name must be 1 to 100 printable characters");
   }
@@ -222,7 +213,7 @@ class CsvReader {
 };
 
 std::string normalise_column(std::string_view raw) {
-  std::string out = ascii_lower(trim(raw));
+  std::string out = to_lower(trim_blanks(raw));
   std::replace_if(out.begin(), out.end(), [](char c) { return c == ' ' || c == '-'; }, '_');
   return out;
 }
@@ -398,7 +389,7 @@ class Cells {
   /// Trimmed text, "" when the column or the cell is absent.
   Result<std::string> text(std::string_view column, std::size_t max_len, bool required = false) const {
     const auto i = cols_.index(column);
-    const std::string_view v = i && rec_.cells[*i] ? trim(*rec_.cells[*i]) : std::string_view{};
+    const std::string_view v = i && rec_.cells[*i] ? trim_blanks(*rec_.cells[*i]) : std::string_view{};
     if (required && v.empty()) return error(column, "must not be empty");
     if (v.size() > max_len) return error(column, fmt::format("is longer than {} characters", max_len));
     if (!is_clean_utf8(v, false)) return error(column, "must be UTF-8 text without control characters or line breaks");
@@ -806,7 +797,7 @@ Result<InventoryAnswer> ConnectorService::search_inventory(std::string_view tena
     if (search.q->size() > kMaxQueryLength || !is_clean_utf8(*search.q, false)) {
       return Error::invalid("q", fmt::format("q must be at most {} printable characters", kMaxQueryLength));
     }
-    const std::string lowered = ascii_lower(*search.q);
+    const std::string lowered = to_lower(*search.q);
     for (std::size_t pos = 0; pos < lowered.size();) {
       const auto end = std::min(lowered.find_first_of(" \t", pos), lowered.size());
       if (end > pos) q.terms.push_back(lowered.substr(pos, end - pos));
@@ -814,9 +805,9 @@ Result<InventoryAnswer> ConnectorService::search_inventory(std::string_view tena
     }
     if (q.terms.size() > kMaxQueryTerms) return Error::invalid("q", "q may hold at most 8 words");
   }
-  if (search.category && !trim(*search.category).empty()) {
+  if (search.category && !trim_blanks(*search.category).empty()) {
     if (search.category->size() > 100) return Error::invalid("category", "category is at most 100 characters");
-    q.category = std::string(trim(*search.category));
+    q.category = std::string(trim_blanks(*search.category));
   }
   WINSTON_TRY_ASSIGN(auto lease, db_.acquire());
   InventoryAnswer out;

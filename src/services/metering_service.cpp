@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "core/credits.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "storage/audit_repository.hpp"
@@ -107,7 +108,7 @@ Result<Settlement> MeteringService::settle_once(const std::string& reservation_i
         *conn, {new_uuid_v7(now), tenant_id, "proxy", "credits.low", "tenant:" + tenant_id,
                 boost::json::serialize(boost::json::object{{"balance_mc", s.balance_mc},
                                                            {"allotment_mc", state->allotment_mc},
-                                                           {"threshold_pct", 20}}),
+                                                           {"threshold_pct", kLowBalancePercent}}),
                 request_id, now}));
   }
   WINSTON_TRY(tx.commit());

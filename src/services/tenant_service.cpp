@@ -28,14 +28,16 @@ Status write_audit(storage::Connection& c, const Actor& actor, std::string_view 
                                actor.request_id, now});
 }
 
-// A unique-constraint error from the database, named for the client.
+// A unique-constraint error from the database, named for the client by the
+// constraint storage reports (never by the database's message text).
 Error conflict_for(const Error& e) {
   if (e.code != ErrorCode::kConflict) return e;
-  const auto mentions = [&](std::string_view s) {
-    return e.message.find(s) != std::string::npos || e.field.find(s) != std::string::npos;
-  };
-  if (mentions("email")) return Error::conflict("a tenant with this email already exists", "email");
-  if (mentions("slug")) return Error::conflict("a tenant with this slug already exists", "slug");
+  if (e.field == storage::tenants::kEmailConstraint) {
+    return Error::conflict("a tenant with this email already exists", "email");
+  }
+  if (e.field == storage::tenants::kSlugConstraint) {
+    return Error::conflict("a tenant with this slug already exists", "slug");
+  }
   return Error::conflict("the tenant conflicts with an existing one");
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/ids.hpp"
+#include "core/text.hpp"
 
 namespace winston::storage::connectors {
 namespace {
@@ -23,12 +24,6 @@ ConnectorRow from_row(const Row& r) {
   return {r.str(0), r.str(1), r.str(2), r.str(3), r.str(4), r.opt_str(5), r.str(6), r.i64(7), r.i64(8)};
 }
 
-std::string ascii_lower(std::string s) {
-  for (auto& ch : s) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
-  return s;
-}
 
 std::string escape_like(std::string_view s) {
   std::string out;
@@ -40,7 +35,7 @@ std::string escape_like(std::string_view s) {
 }
 
 std::string search_text(const InventoryItem& i) {
-  return ascii_lower(fmt::format("{} {} {} {} {} {}", i.name, i.brand, i.category, i.sku, i.strain, i.strain_type));
+  return to_lower(fmt::format("{} {} {} {} {} {}", i.name, i.brand, i.category, i.sku, i.strain, i.strain_type));
 }
 
 /// "($4, $5, ...), (...)" for `rows` rows of `per_row` parameters after `fixed` shared ones,

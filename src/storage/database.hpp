@@ -51,7 +51,9 @@ class Connection {
   virtual ~Connection() = default;
   virtual Backend backend() const = 0;
   /// Runs one statement with `$n` parameters and returns its rows (if any).
-  /// A unique-constraint violation is ErrorCode::kConflict; a lost server
+  /// A unique-constraint violation is ErrorCode::kConflict whose `field` names
+  /// the constraint as PostgreSQL does by default ("tenants_email_key",
+  /// "tenants_pkey"; an index by its name), on either backend; a lost server
   /// is kUnavailable.
   virtual Result<Rows> query(std::string_view sql, const Params& params = {}) = 0;
   /// Runs several statements without parameters (migrations).

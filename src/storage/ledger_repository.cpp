@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/credits.hpp"
 #include "core/ids.hpp"
 
 namespace winston::storage::ledger {
@@ -21,12 +22,12 @@ Result<LedgerEntry> apply(Connection& c, std::string_view tenant_id, const Ledge
   // One atomic UPDATE: the row lock (PostgreSQL) or the write lock (SQLite)
   // makes the check and the change indivisible under concurrency.
   const std::string guard = change.allow_negative ? "" : " AND balance_mc + $2 >= 0";
-  // Climbing back above 20 % of the allotment re-arms the low-credit warning.
+  // Climbing back out of is_low_balance (core/credits.hpp) re-arms the low-credit warning.
   WINSTON_TRY_ASSIGN(auto rows, c.query(fmt::format("UPDATE tenants SET balance_mc = balance_mc + $2, "
-                                                    "low_credit_since = CASE WHEN (balance_mc + $2) * 5 >= "
+                                                    "low_credit_since = CASE WHEN (balance_mc + $2) * {} >= "
                                                     "monthly_allotment_mc THEN NULL ELSE low_credit_since END "
                                                     "WHERE id = $1{} RETURNING balance_mc",
-                                                    guard),
+                                                    kLowBalanceDivisor, guard),
                                         {std::string(tenant_id), change.amount_mc}));
   if (rows.empty()) {
     WINSTON_TRY_ASSIGN(auto existing, c.query("SELECT balance_mc FROM tenants WHERE id = $1", {std::string(tenant_id)}));

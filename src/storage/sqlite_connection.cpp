@@ -59,6 +59,27 @@ Result<std::unique_ptr<Connection>> SqliteConnection::open(const std::string& pa
   return std::unique_ptr<Connection>(std::move(conn));
 }
 
+std::string sqlite_constraint_name(std::string_view errmsg, bool primary_key) {
+  constexpr std::string_view kFailed = "constraint failed: ";
+  const auto at = errmsg.find(kFailed);
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = errmsg.substr(at + kFailed.size());
+  if (rest.starts_with("index '") && rest.ends_with("'")) return std::string(rest.substr(7, rest.size() - 8));
+  std::string table;
+  std::string columns;
+  while (!rest.empty()) {  // "t.a, t.b"
+    const auto comma = rest.find(", ");
+    const std::string_view item = rest.substr(0, comma);
+    const auto dot = item.find('.');
+    if (dot == std::string_view::npos) return {};
+    if (table.empty()) table = std::string(item.substr(0, dot));
+    columns += "_" + std::string(item.substr(dot + 1));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+  }
+  if (table.empty()) return {};
+  return primary_key ? table + "_pkey" : table + columns + "_key";
+}
+
 SqliteConnection::~SqliteConnection() {
   for (auto& [_, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
@@ -68,7 +89,8 @@ Error SqliteConnection::error_from(int rc, std::string_view context) const {
   std::string msg = std::string(context) + ": " + sqlite3_errmsg(db_);
   switch (rc) {
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY: return Error::conflict(msg);
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return Error::conflict(msg, sqlite_constraint_name(sqlite3_errmsg(db_), rc == SQLITE_CONSTRAINT_PRIMARYKEY));
     case SQLITE_CONSTRAINT_FOREIGNKEY: return Error::not_found(msg);
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return Error::unavailable(msg);

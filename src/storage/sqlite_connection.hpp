@@ -11,6 +11,14 @@
 
 namespace winston::storage {
 
+/// The constraint a SQLite UNIQUE/PRIMARY KEY failure violated, named as
+/// PostgreSQL names it by default, from sqlite3_errmsg's "UNIQUE constraint
+/// failed: t.a, t.b" ("t_a_b_key", or "t_pkey" for the primary key) or
+/// "... failed: index 'i'" ("i"); empty when the message is not one of those.
+/// (A named unique index over plain columns is reported by its columns, so it
+/// gets the default name, not its own.)
+std::string sqlite_constraint_name(std::string_view errmsg, bool primary_key);
+
 class SqliteConnection final : public Connection {
  public:
   /// Opens (creating if needed, with its parent directory) the database file.

@@ -35,6 +35,10 @@ struct TenantChanges {
 
 namespace tenants {
 
+/// The unique constraints a tenant write can violate, as a kConflict's field names them.
+inline constexpr std::string_view kEmailConstraint = "tenants_email_key";
+inline constexpr std::string_view kSlugConstraint = "tenants_slug_key";
+
 Status insert(Connection& c, const Tenant& t);
 /// By id or by slug.
 Result<std::optional<Tenant>> find(Connection& c, std::string_view id_or_slug);

@@ -5,10 +5,13 @@
 #include <atomic>
 #include <thread>
 
+#include "core/credits.hpp"
 #include "core/ids.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/ledger_repository.hpp"
+#include "storage/metering_repository.hpp"
 #include "storage/migrations.hpp"
+#include "storage/sqlite_connection.hpp"
 #include "storage/tenant_repository.hpp"
 #include "support/test_database.hpp"
 
@@ -94,11 +97,36 @@ TEST_P(StorageTest, UniqueEmailAndSlugAreEnforcedByTheDatabase) {
   auto r = tenants::insert(conn(), dup_slug);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(r.error().field, tenants::kSlugConstraint);  // the same name on both backends
   auto dup_email = make_tenant("b");
   dup_email.email = "a@example.com";
   r = tenants::insert(conn(), dup_email);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(r.error().field, tenants::kEmailConstraint);
+  auto dup_id = make_tenant("c");
+  dup_id.id = (*tenants::find(conn(), "a"))->id;
+  r = tenants::insert(conn(), dup_id);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "tenants_pkey");
+}
+
+TEST_P(StorageTest, LedgerReArmsTheLowCreditWarningExactlyWhereIsLowBalanceEnds) {
+  auto t = make_tenant("low");  // allotment 50,000,000 mc
+  ASSERT_TRUE(tenants::insert(conn(), t).ok());
+  const auto armed = [&] {
+    auto rows = conn().query("SELECT COUNT(*) FROM tenants WHERE id = $1 AND low_credit_since IS NULL", {t.id});
+    return rows.ok() && rows->front().i64(0) == 1;
+  };
+  ASSERT_TRUE(metering::mark_low_credit(conn(), t.id, 1).ok());
+  ASSERT_FALSE(armed());
+  const MilliCredits just_low = t.monthly_allotment_mc / kLowBalanceDivisor - 1;
+  ASSERT_TRUE(is_low_balance(just_low, t.monthly_allotment_mc));
+  ASSERT_TRUE(ledger::apply(conn(), t.id, {LedgerKind::kGrant, just_low, "grant", std::nullopt, "test", false}, 2).ok());
+  EXPECT_FALSE(armed()) << "the SQL re-armed a balance core/credits calls low";
+  ASSERT_FALSE(is_low_balance(just_low + 1, t.monthly_allotment_mc));
+  ASSERT_TRUE(ledger::apply(conn(), t.id, {LedgerKind::kGrant, 1, "grant", std::nullopt, "test", false}, 3).ok());
+  EXPECT_TRUE(armed()) << "the SQL kept the warning on a balance core/credits does not call low";
 }
 
 TEST_P(StorageTest, UpdatedAtIsMaintainedByTheDatabase) {
@@ -294,6 +322,16 @@ TEST_P(StorageTest, ParametersAreNeverInterpretedAsSql) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, testing::kBackends,
                          [](const auto& p) { return p.param; });
+
+TEST(SqliteConstraintName, NamesTheConstraintAsPostgresDoesByDefault) {
+  EXPECT_EQ(sqlite_constraint_name("UNIQUE constraint failed: tenants.email", false), "tenants_email_key");
+  EXPECT_EQ(sqlite_constraint_name("UNIQUE constraint failed: tenants.id", true), "tenants_pkey");
+  EXPECT_EQ(sqlite_constraint_name("UNIQUE constraint failed: usage.tenant_id, usage.request_id", false),
+            "usage_tenant_id_request_id_key");
+  EXPECT_EQ(sqlite_constraint_name("UNIQUE constraint failed: index 'one_per_tenant'", false), "one_per_tenant");
+  EXPECT_EQ(sqlite_constraint_name("database is locked", false), "");
+  EXPECT_EQ(sqlite_constraint_name("UNIQUE constraint failed: nonsense", false), "");
+}
 
 TEST(DatabaseUrl, RejectsUnknownSchemesWithAClearMessage) {
   auto r = Database::open("mysql://root:secret@localhost/db", 1);
