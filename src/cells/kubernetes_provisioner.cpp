@@ -16,7 +16,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 namespace winston::cells {
 namespace json = boost::json;
@@ -120,7 +120,7 @@ ApiStatus describe_status(unsigned http_status, std::string_view body) {
   return out;
 }
 
-std::chrono::milliseconds retry_after(const proxy::BlockingResponse& r) {
+std::chrono::milliseconds retry_after(const http::BlockingResponse& r) {
   const auto it = r.headers.find("Retry-After");
   if (it == r.headers.end()) return kDefaultRetryAfter;
   const std::string value(it->value());
@@ -359,13 +359,13 @@ class Session {
  private:
   Status load_token();
   std::string url(const Kind& k, bool named, std::string_view query = {}) const;
-  proxy::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
-  Result<proxy::BlockingResponse> send(std::string method, std::string url, std::string body = {},
+  http::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
+  Result<http::BlockingResponse> send(std::string method, std::string url, std::string body = {},
                                        std::string_view content_type = {},
                                        std::function<bool(std::string_view)> on_chunk = {});
   Result<json::object> call(std::string method, const Kind& k, bool named, std::string_view query, std::string body,
                             std::string_view what, std::string_view content_type = "application/apply-patch+yaml");
-  Error failure(const proxy::BlockingResponse& r, std::string_view what);
+  Error failure(const http::BlockingResponse& r, std::string_view what);
   std::string redact(std::string text) const;
 
   Result<json::object> apply(const json::object& object, const Kind& k);
@@ -406,18 +406,18 @@ std::string Session::url(const Kind& k, bool named, std::string_view query) cons
   return out;
 }
 
-proxy::BlockingOptions Session::blocking(std::chrono::milliseconds response_timeout) const {
-  proxy::BlockingOptions b;
+http::BlockingOptions Session::blocking(std::chrono::milliseconds response_timeout) const {
+  http::BlockingOptions b;
   b.connect_timeout = std::min<std::chrono::milliseconds>(o_.timeout, 10s);
   b.response_timeout = response_timeout;
   b.ca_file = o_.ca_file;
   return b;
 }
 
-Result<proxy::BlockingResponse> Session::send(std::string method, std::string url, std::string body,
+Result<http::BlockingResponse> Session::send(std::string method, std::string url, std::string body,
                                               std::string_view content_type,
                                               std::function<bool(std::string_view)> on_chunk) {
-  proxy::BlockingRequest req;
+  http::BlockingRequest req;
   req.method = std::move(method);
   req.url = std::move(url);
   req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
@@ -426,7 +426,7 @@ Result<proxy::BlockingResponse> Session::send(std::string method, std::string ur
   // A watch is quiet until something changes: the server ends it at timeoutSeconds.
   auto options = blocking(on_chunk ? o_.timeout + o_.watch_timeout : o_.timeout);
   options.on_chunk = std::move(on_chunk);
-  auto reply = proxy::blocking_call(req, options);
+  auto reply = http::blocking_call(req, options);
   if (!reply.ok()) return Error{reply.error().code, "Kubernetes API: " + redact(reply.error().message), {}};
   return reply;
 }
@@ -438,7 +438,7 @@ std::string Session::redact(std::string text) const {
   return text;
 }
 
-Error Session::failure(const proxy::BlockingResponse& r, std::string_view what) {
+Error Session::failure(const http::BlockingResponse& r, std::string_view what) {
   const auto status = describe_status(r.status, r.body);
   const std::string detail = redact(fmt::format("{} {}/{}: {}", what, ns_, name_, status.text));
   if (r.status == 429) {

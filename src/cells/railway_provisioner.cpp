@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 namespace winston::cells {
 namespace json = boost::json;
@@ -124,7 +124,7 @@ class Api {
   /// Sends `document`; an error for a transport failure, a 5xx, a non-JSON
   /// answer or GraphQL errors; a throttled Reply for a 429.
   Result<Reply> call(std::string_view op, std::string_view document, json::object variables) const {
-    proxy::BlockingRequest request;
+    http::BlockingRequest request;
     request.method = "POST";
     request.url = options_.api_url;
     request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
@@ -137,11 +137,11 @@ class Api {
     payload["query"] = document;
     payload["variables"] = std::move(variables);
     request.body = json::serialize(payload);
-    proxy::BlockingOptions bounds;
+    http::BlockingOptions bounds;
     bounds.connect_timeout = options_.timeout;
     bounds.response_timeout = options_.timeout;
     bounds.max_response_bytes = 1024 * 1024;
-    auto sent = proxy::blocking_call(request, bounds);
+    auto sent = http::blocking_call(request, bounds);
     if (!sent.ok()) return Error::unavailable(clean(say(op, sent.error().message)));
     return interpret(op, *sent);
   }
@@ -162,7 +162,7 @@ class Api {
     return "Railway " + std::string(op) + ": " + std::string(what);
   }
 
-  Result<Reply> interpret(std::string_view op, const proxy::BlockingResponse& response) const {
+  Result<Reply> interpret(std::string_view op, const http::BlockingResponse& response) const {
     if (response.status == 429) return Reply{{}, retry_after(response)};
     boost::system::error_code ec;
     const json::value body = json::parse(response.body, ec);
@@ -184,7 +184,7 @@ class Api {
     return Reply{*data, {}};
   }
 
-  static std::chrono::milliseconds retry_after(const proxy::BlockingResponse& response) {
+  static std::chrono::milliseconds retry_after(const http::BlockingResponse& response) {
     const auto it = response.headers.find("retry-after");
     if (it == response.headers.end()) return kDefaultRetryAfter;
     const std::string value(it->value());

@@ -53,7 +53,7 @@ struct ProxyHandler::Call {
   LlmRequest request;
   const ModelEntry* entry = nullptr;
   const Provider* provider = nullptr;
-  UpstreamEndpoint endpoint;
+  http::UpstreamEndpoint endpoint;
   services::Reservation reservation;
   Clock::time_point started = Clock::now();
   double upstream_seconds = 0;  // from sending to the end of the upstream's response
@@ -61,16 +61,9 @@ struct ProxyHandler::Call {
   std::size_t body_bytes = 0;
 };
 
-std::string presented_key(const http::Request& req) {
-  if (auto k = req["x-api-key"]; !k.empty()) return std::string(k);
-  const std::string_view auth = req[bhttp::field::authorization];
-  if (auth.starts_with("Bearer ")) return std::string(auth.substr(7));
-  return {};
-}
-
 ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
                            std::map<std::string, std::string> provider_keys, services::KeyService& keys,
-                           services::MeteringService& metering, UpstreamClient& upstream, ProxyMetrics& metrics,
+                           services::MeteringService& metering, http::UpstreamClient& upstream, ProxyMetrics& metrics,
                            http::RoutedHandler& system_routes, ProxyOptions options)
     : pool_(pool),
       catalog_(catalog),
@@ -82,7 +75,7 @@ ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
       system_(system_routes),
       options_(std::move(options)) {
   for (const auto& p : catalog_.providers()) {
-    auto endpoint = UpstreamEndpoint::parse(p.base_url);
+    auto endpoint = http::UpstreamEndpoint::parse(p.base_url);
     // Its models answer 503 until configured; say so once, at start-up. A
     // missing key is a normal state (a deployment need not use every
     // provider), a malformed base URL is a configuration error.
@@ -133,7 +126,7 @@ net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, 
 
 net::awaitable<std::optional<services::KeyIdentity>> ProxyHandler::authenticate(http::Exchange& ex, WireApi api,
                                                                                 const std::string& request_id) {
-  const auto key = presented_key(ex.request);
+  const auto key = http::presented_key(ex.request);
   if (key.empty()) {
     co_await reply_error(ex, api, 401, "missing API key: send x-api-key or Authorization: Bearer", request_id);
     co_return std::nullopt;
@@ -263,7 +256,7 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
     call.upstream_seconds = seconds_since(sent);
     auto settled = co_await settle(call, {}, "upstream_error", std::nullopt);
     (void)settled;
-    const bool timeout = resp.error().message == kUpstreamTimeout;
+    const bool timeout = resp.error().message == http::kUpstreamTimeout;
     const auto message = "the model provider could not be reached: " + resp.error().message;
     co_await reply_error(ex, api, timeout ? 504 : 502, message, call.request_id);
     co_return;
@@ -325,7 +318,7 @@ void ProxyHandler::add_credit_headers(http::Response& res, const Call& call, con
   if (s) res.set("X-Winston-Credits-Charged", credits_text(s->charged_mc));
 }
 
-net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp) {
+net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, http::UpstreamResponse& resp) {
   const unsigned status = resp.status();
   const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
   auto body = co_await resp.read_all(options_.max_response_bytes);
@@ -355,7 +348,7 @@ net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, U
   co_await write(ex, std::move(res));
 }
 
-net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp) {
+net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, http::UpstreamResponse& resp) {
   const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
   metrics_.stream_opened();
   bhttp::response<bhttp::empty_body> head{bhttp::status::ok, ex.request.version()};

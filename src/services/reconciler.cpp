@@ -18,7 +18,7 @@ namespace winston::services {
 namespace json = boost::json;
 namespace inst = storage::instances;
 namespace st = cell_state;
-using cells::Phase;
+using services::Phase;
 
 namespace {
 
@@ -59,12 +59,12 @@ struct Pass {
 };
 
 /// The backends' Recorder: ids are persisted at once, under the lease.
-class PassRecorder final : public cells::Recorder {
+class PassRecorder final : public services::Recorder {
  public:
   PassRecorder(storage::Database& db, Pass& pass, const std::string& owner,
                const std::function<void(std::string_view)>& hook)
       : db_(db), pass_(pass), owner_(owner), hook_(hook) {}
-  Status save(const cells::ExternalIds& ids) override {
+  Status save(const services::ExternalIds& ids) override {
     if (hook_) hook_("save");
     pass_.row.external_ids = json::serialize(ids);
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
@@ -86,7 +86,7 @@ class PassRecorder final : public cells::Recorder {
 }  // namespace
 
 Reconciler::Reconciler(storage::Database& db, const Clock& clock, TenantService& tenants, ConfigService& configs,
-                       AnalyzerService* analyzer, std::map<std::string, cells::Provisioner*, std::less<>> backends,
+                       AnalyzerService* analyzer, std::map<std::string, services::Provisioner*, std::less<>> backends,
                        ReconcilerOptions options)
     : db_(db),
       clock_(clock),
@@ -229,20 +229,20 @@ Status Reconciler::reconcile(const std::string& id) {
   const bool purge_after = row.delete_tenant;
   bool purge_now = false;
 
-  cells::CellSpec spec;
+  services::CellSpec spec;
   spec.instance_id = row.id;
   spec.tenant_id = row.tenant_id;
   spec.tenant_slug = tenant->slug;
   auto ids = parse_ids(row.external_ids);
 
   // Due again after the poll interval, or when the platform asked (a 429's Retry-After).
-  const auto recheck = [&](const cells::Observation& obs) {
+  const auto recheck = [&](const services::Observation& obs) {
     const auto wait = obs.recheck_after.count() > 0 ? obs.recheck_after : options_.poll_interval;
     row.next_attempt_at = clock_.now_ms() + wait.count();
   };
   // Stopping and deleting share one shape: one backend call, then done, waiting or failed. True when done.
   const auto wind_down = [&](std::string_view during, std::string_view step, std::string_view hook_name, Phase done,
-                             std::string_view done_state, const std::function<Result<cells::Observation>()>& call) {
+                             std::string_view done_state, const std::function<Result<services::Observation>()>& call) {
     move(during);
     row.step = std::string(step);
     hook(hook_name);

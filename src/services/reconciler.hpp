@@ -1,7 +1,7 @@
 #pragma once
 // The cell reconciler: a worker that moves every tenant_instances row from
 // its actual state toward its desired one through the row's backend
-// (cells::Provisioner), one bounded step per pass.
+// (services::Provisioner), one bounded step per pass.
 //
 //   pending → provisioning → running ⇄ degraded → stopping → stopped → deleting → deleted
 //   and failed (after max_attempts; waits for a retry, a new config or a new desired state)
@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "cells/provisioner.hpp"
+#include "services/provisioner.hpp"
 #include "core/clock.hpp"
 #include "services/analyzer_service.hpp"
 #include "services/config_service.hpp"
@@ -55,7 +55,7 @@ struct ReconcilerOptions {
 class Reconciler {
  public:
   Reconciler(storage::Database& db, const Clock& clock, TenantService& tenants, ConfigService& configs,
-             AnalyzerService* analyzer, std::map<std::string, cells::Provisioner*, std::less<>> backends,
+             AnalyzerService* analyzer, std::map<std::string, services::Provisioner*, std::less<>> backends,
              ReconcilerOptions options);
   ~Reconciler();
   Reconciler(const Reconciler&) = delete;
@@ -80,7 +80,7 @@ class Reconciler {
   TenantService& tenants_;
   ConfigService& configs_;
   AnalyzerService* analyzer_;
-  std::map<std::string, cells::Provisioner*, std::less<>> backends_;
+  std::map<std::string, services::Provisioner*, std::less<>> backends_;
   ReconcilerOptions options_;
   std::string owner_;
   std::vector<std::thread> threads_;

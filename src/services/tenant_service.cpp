@@ -245,12 +245,12 @@ Result<Page<LedgerEntry>> TenantService::ledger(std::string_view id_or_slug, std
   return page;
 }
 
-Result<Page<storage::metering::UsageRow>> TenantService::usage(std::string_view id_or_slug, std::int64_t limit,
+Result<Page<UsageRecord>> TenantService::usage(std::string_view id_or_slug, std::int64_t limit,
                                                               std::int64_t offset) {
   WINSTON_TRY(validate_page(limit, offset));
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
-  Page<storage::metering::UsageRow> page{{}, 0, limit, offset};
+  Page<UsageRecord> page{{}, 0, limit, offset};
   WINSTON_TRY_ASSIGN(page.items, storage::metering::list_usage(*conn, t.id, limit, offset));
   WINSTON_TRY_ASSIGN(page.total, storage::metering::count_usage(*conn, t.id));
   return page;

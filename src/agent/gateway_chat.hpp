@@ -18,7 +18,7 @@
 
 #include "core/error.hpp"
 
-namespace winston::cells {
+namespace winston::agent {
 
 inline constexpr std::string_view kGatewayModel = "openclaw/default";
 
@@ -51,4 +51,4 @@ Result<GatewayAnswer> gateway_chat(const GatewayChatRequest& request, const Gate
 /// `text` with every occurrence of `secret` replaced (nothing when `secret` is empty).
 std::string scrub(std::string text, std::string_view secret);
 
-}  // namespace winston::cells
+}  // namespace winston::agent

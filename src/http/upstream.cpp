@@ -1,4 +1,4 @@
-#include "proxy/upstream.hpp"
+#include "http/upstream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -21,7 +21,7 @@
 
 #include "core/log.hpp"
 
-namespace winston::proxy {
+namespace winston::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
@@ -388,4 +388,4 @@ net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::send(c
   }
 }
 
-}  // namespace winston::proxy
+}  // namespace winston::http
