@@ -4,8 +4,8 @@
 
 #include "analyzer/profile_prompt.hpp"
 #include "core/text.hpp"
-#include "proxy/blocking_client.hpp"
-#include "proxy/upstream.hpp"
+#include "http/blocking_client.hpp"
+#include "http/upstream.hpp"
 
 namespace winston::analyzer {
 namespace json = boost::json;
@@ -35,10 +35,10 @@ json::object request_body(const LlmOptions& o, const Chat& chat) {
   return body;
 }
 
-proxy::BlockingRequest build_request(const LlmOptions& o, const proxy::UpstreamEndpoint& ep, const Chat& chat,
+http::BlockingRequest build_request(const LlmOptions& o, const http::UpstreamEndpoint& ep, const Chat& chat,
                                      std::string_view key) {
   const bool anthropic = o.api == WireApi::kAnthropicMessages;
-  proxy::BlockingRequest req;
+  http::BlockingRequest req;
   req.method = "POST";
   req.url = ep.key() + ep.base_path + (anthropic ? "/v1/messages" : "/v1/chat/completions");
   req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}, {"User-Agent", "winston-analyzer"}};
@@ -103,14 +103,14 @@ Result<std::string> assistant_text(WireApi api, std::string_view body) {
 }  // namespace
 
 Result<std::string> LlmClient::complete(const Chat& chat, std::string_view api_key) const {
-  WINSTON_TRY_ASSIGN(auto endpoint, proxy::UpstreamEndpoint::parse(options_.base_url));
+  WINSTON_TRY_ASSIGN(auto endpoint, http::UpstreamEndpoint::parse(options_.base_url));
   if (endpoint.base_path.ends_with("/v1")) endpoint.base_path.resize(endpoint.base_path.size() - 3);
-  proxy::BlockingOptions call;
+  http::BlockingOptions call;
   call.connect_timeout = options_.connect_timeout;
   call.response_timeout = options_.response_timeout;
   call.max_response_bytes = options_.max_response_bytes;
   // Not retried here: the proxy already retries its providers; a second layer would multiply waits.
-  auto reply = proxy::blocking_call(build_request(options_, endpoint, chat, api_key), call);
+  auto reply = http::blocking_call(build_request(options_, endpoint, chat, api_key), call);
   if (!reply.ok()) return Error::unavailable(redact_key("the LLM proxy at " + reply.error().message, api_key));
   if (reply->status != 200) {
     const auto message = clean_utf8(error_message(reply->body), kMaxErrorMessage);

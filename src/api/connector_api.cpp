@@ -8,7 +8,6 @@
 #include "api/json_input.hpp"
 #include "api/views.hpp"
 #include "core/text.hpp"
-#include "proxy/proxy_handler.hpp"
 
 namespace winston::api {
 namespace json = boost::json;
@@ -167,7 +166,7 @@ Result<std::string> required_param(const RequestContext& ctx, std::string_view n
 }  // namespace
 
 Result<std::string> tenant_of_key(services::KeyService& keys, const RequestContext& ctx) {
-  const std::string key = proxy::presented_key(ctx.request);
+  const std::string key = http::presented_key(ctx.request);
   if (key.empty()) {
     return Error{ErrorCode::kUnauthenticated, "missing API key: send Authorization: Bearer <tenant key> or x-api-key", {}};
   }

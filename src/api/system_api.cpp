@@ -22,17 +22,13 @@ Response text_response(const RequestContext& ctx, std::string body, std::string_
 
 }  // namespace
 
-void register_system_routes(http::Router& router, storage::Database& db, std::function<std::string()> render_metrics,
-                            const AdminAuth& auth) {
+void register_system_routes(http::Router& router, std::function<Status()> check_ready,
+                            std::function<std::string()> render_metrics, const AdminAuth& auth) {
   router.add(verb::get, "/healthz", [](RequestContext& ctx) {
     return http::json_response(ctx, bstatus::ok, {{"status", "ok"}});
   });
-  router.add(verb::get, "/readyz", [&db](RequestContext& ctx) {
-    auto conn = db.acquire();
-    if (conn.ok()) {
-      auto r = (*conn)->query("SELECT 1", {});
-      if (r.ok()) return http::json_response(ctx, bstatus::ok, {{"status", "ready"}, {"database", "ok"}});
-    }
+  router.add(verb::get, "/readyz", [ready = std::move(check_ready)](RequestContext& ctx) {
+    if (ready().ok()) return http::json_response(ctx, bstatus::ok, {{"status", "ready"}, {"database", "ok"}});
     return http::error_response(ctx, Error::unavailable("database unreachable"));
   });
   router.add(verb::get, "/metrics", [render = std::move(render_metrics), &auth](RequestContext& ctx) {

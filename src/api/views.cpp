@@ -35,7 +35,7 @@ json::value ledger_json(const LedgerEntry& e) {
           {"created_at", e.created_at}};
 }
 
-json::value usage_json(const storage::metering::UsageRow& u) {
+json::value usage_json(const UsageRecord& u) {
   return {{"id", u.id},
           {"tenant_id", u.tenant_id},
           {"request_id", u.request_id},
@@ -55,7 +55,7 @@ json::value usage_json(const storage::metering::UsageRow& u) {
           {"created_at", u.created_at}};
 }
 
-json::value key_json(const storage::api_keys::KeyRow& k) {
+json::value key_json(const ApiKey& k) {
   return {{"id", k.id},        {"tenant_id", k.tenant_id},         {"name", k.name},
           {"prefix", k.prefix}, {"created_at", k.created_at},       {"last_used_at", nullable(k.last_used_at)},
           {"revoked_at", nullable(k.revoked_at)}};

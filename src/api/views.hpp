@@ -8,8 +8,8 @@
 
 #include "core/ledger.hpp"
 #include "core/tenant.hpp"
-#include "storage/api_key_repository.hpp"
-#include "storage/metering_repository.hpp"
+#include "core/api_key.hpp"
+#include "core/credits.hpp"
 
 namespace winston::api {
 
@@ -22,8 +22,8 @@ boost::json::value nullable(const std::optional<T>& v) {
 boost::json::value tenant_json(const Tenant& t);
 boost::json::value ledger_json(const LedgerEntry& e);
 /// One proxied request: tokens by kind (input and output apart), multiplier, credits charged.
-boost::json::value usage_json(const storage::metering::UsageRow& u);
+boost::json::value usage_json(const UsageRecord& u);
 /// Key metadata only: never the secret or its hash.
-boost::json::value key_json(const storage::api_keys::KeyRow& k);
+boost::json::value key_json(const ApiKey& k);
 
 }  // namespace winston::api

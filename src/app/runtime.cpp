@@ -244,14 +244,15 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   analyzer_options.response_timeout = std::chrono::milliseconds(config_.analyzer_llm_timeout_ms);
   analyzer_options.api_key = [this] { return configs_->system_api_key(); };
   analyzer_ = std::make_unique<services::AnalyzerService>(*db_, clock_, *fetcher_, std::move(analyzer_options));
-  api::register_system_routes(router_, *db_, [this] { return metrics_.render(); }, auth_);
+  api::register_system_routes(
+      router_, [this] { return db_->ping(); }, [this] { return metrics_.render(); }, auth_);
   instances_ = std::make_unique<services::InstanceService>(*db_, clock_, configured_backends(config_),
                                                            config_.cells_backend);
   api::register_tenant_routes(router_, *tenants_, *instances_, auth_);
   api::register_instance_routes(router_, *instances_, auth_);
   api::register_key_routes(router_, *keys_, auth_);
   api::register_agent_routes(router_, *analyzer_, *configs_, auth_);
-  cells::GatewayChatOptions chat;
+  agent::GatewayChatOptions chat;
   chat.timeout = std::chrono::milliseconds(config_.agent_message_timeout_ms);
   agent_ = std::make_unique<services::AgentService>(*db_, clock_, *configs_, chat);
   api::register_agent_message_routes(router_, *agent_, auth_);
@@ -269,7 +270,8 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   api_server_ = std::make_unique<http::Server>(ioc_, *api_handler_, config_.api_http);
 
   api::register_system_routes(
-      proxy_router_, *db_, [this] { return proxy_http_metrics_.render() + proxy_metrics_.render(); }, auth_);
+      proxy_router_, [this] { return db_->ping(); },
+      [this] { return proxy_http_metrics_.render() + proxy_metrics_.render(); }, auth_);
   // Cells reach the proxy listener with their key already; their connector API lives there too.
   api::register_connector_cell_routes(proxy_router_, *connectors_, *keys_);
   // Remote cells fetch their config snapshot at start with their own key.
@@ -280,7 +282,7 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
 
 // The provisioners of the configured backends and the reconciler over them (roles all and worker).
 Status Runtime::build_cells() {
-  std::map<std::string, cells::Provisioner*, std::less<>> backends;
+  std::map<std::string, services::Provisioner*, std::less<>> backends;
   cells::LocalOptions local;
   local.root = config_.cells_local_dir.empty() ? std::filesystem::path(config_.data_dir) / "cells"
                                                : std::filesystem::path(config_.cells_local_dir);
@@ -326,13 +328,13 @@ Status Runtime::build_cells() {
 
 // The proxy's upstream client and listener; the operator CLI does without (and without their start-up logs).
 void Runtime::build_proxy() {
-  proxy::UpstreamOptions up;
+  http::UpstreamOptions up;
   up.connect_timeout = std::chrono::milliseconds(config_.upstream_connect_timeout_ms);
   up.first_byte_timeout = std::chrono::milliseconds(config_.upstream_first_byte_timeout_ms);
   up.idle_timeout = std::chrono::milliseconds(config_.upstream_idle_timeout_ms);
   up.pool_idle = std::chrono::milliseconds(config_.upstream_pool_idle_ms);
   up.max_idle_per_host = static_cast<std::size_t>(config_.upstream_pool_max_idle_per_host);
-  upstream_ = std::make_unique<proxy::UpstreamClient>(ioc_.get_executor(), up);
+  upstream_ = std::make_unique<http::UpstreamClient>(ioc_.get_executor(), up);
   proxy_metrics_.watch_upstream(upstream_.get());
   proxy_system_handler_ = std::make_unique<http::RoutedHandler>(handler_pool_, proxy_router_, proxy_http_metrics_,
                                                                 "proxy", config_.proxy_http.write_timeout);

@@ -20,7 +20,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "proxy/proxy_handler.hpp"
-#include "cells/provisioner.hpp"
+#include "services/provisioner.hpp"
 #include "services/connector_service.hpp"
 #include "services/instance_service.hpp"
 #include "services/agent_service.hpp"
@@ -101,7 +101,7 @@ class Runtime {
   std::unique_ptr<services::InstanceService> instances_;
   std::unique_ptr<services::AuditService> audit_;
   std::unique_ptr<services::AgentService> agent_;
-  std::vector<std::unique_ptr<cells::Provisioner>> provisioners_;
+  std::vector<std::unique_ptr<services::Provisioner>> provisioners_;
   std::unique_ptr<services::Reconciler> reconciler_;
   api::AdminAuth auth_;
   http::Metrics metrics_;
@@ -111,7 +111,7 @@ class Runtime {
   http::Router proxy_router_;
   boost::asio::io_context ioc_;
   boost::asio::thread_pool handler_pool_;
-  std::unique_ptr<proxy::UpstreamClient> upstream_;
+  std::unique_ptr<http::UpstreamClient> upstream_;
   std::unique_ptr<http::RoutedHandler> api_handler_;
   std::unique_ptr<http::RoutedHandler> proxy_system_handler_;
   std::unique_ptr<proxy::ProxyHandler> proxy_handler_;

@@ -13,7 +13,7 @@
 #include "core/cell.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 namespace winston::app {
 namespace json = boost::json;
@@ -88,8 +88,8 @@ class Endpoint {
   Reply call(std::string method, const std::string& path, std::vector<std::pair<std::string, std::string>> headers,
              std::string body = {}) const {
     if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    proxy::BlockingRequest req{std::move(method), base_ + path, std::move(headers), std::move(body)};
-    auto r = proxy::blocking_call(req, options_);
+    http::BlockingRequest req{std::move(method), base_ + path, std::move(headers), std::move(body)};
+    auto r = http::blocking_call(req, options_);
     Reply out;
     if (!r.ok()) {
       out.transport_error = r.error().message;
@@ -103,7 +103,7 @@ class Endpoint {
 
  private:
   std::string base_;
-  proxy::BlockingOptions options_;
+  http::BlockingOptions options_;
 };
 
 struct Verdict {

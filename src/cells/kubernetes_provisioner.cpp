@@ -18,7 +18,7 @@
 #include "core/log.hpp"
 #include "core/retry_after.hpp"
 #include "core/text.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 namespace winston::cells {
 namespace json = boost::json;
@@ -125,7 +125,7 @@ ApiStatus describe_status(unsigned http_status, std::string_view body) {
   return out;
 }
 
-std::chrono::milliseconds retry_after(const proxy::BlockingResponse& r) {
+std::chrono::milliseconds retry_after(const http::BlockingResponse& r) {
   const auto it = r.headers.find("Retry-After");
   if (it == r.headers.end()) return kDefaultRetryAfter;
   const auto wait = parse_retry_after(it->value(), kMaxRetryAfter);
@@ -362,13 +362,13 @@ class Session {
  private:
   Status load_token();
   std::string url(const Kind& k, bool named, std::string_view query = {}) const;
-  proxy::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
-  Result<proxy::BlockingResponse> send(std::string method, std::string url, std::string body = {},
+  http::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
+  Result<http::BlockingResponse> send(std::string method, std::string url, std::string body = {},
                                        std::string_view content_type = {},
                                        std::function<bool(std::string_view)> on_chunk = {});
   Result<json::object> call(std::string method, const Kind& k, bool named, std::string_view query, std::string body,
                             std::string_view what, std::string_view content_type = "application/apply-patch+yaml");
-  Error failure(const proxy::BlockingResponse& r, std::string_view what);
+  Error failure(const http::BlockingResponse& r, std::string_view what);
 
   Result<json::object> apply(const json::object& object, const Kind& k);
   Result<json::object> get(const Kind& k) { return call("GET", k, true, {}, {}, "reading the Deployment"); }
@@ -408,18 +408,18 @@ std::string Session::url(const Kind& k, bool named, std::string_view query) cons
   return out;
 }
 
-proxy::BlockingOptions Session::blocking(std::chrono::milliseconds response_timeout) const {
-  proxy::BlockingOptions b;
+http::BlockingOptions Session::blocking(std::chrono::milliseconds response_timeout) const {
+  http::BlockingOptions b;
   b.connect_timeout = std::min<std::chrono::milliseconds>(o_.timeout, 10s);
   b.response_timeout = response_timeout;
   b.ca_file = o_.ca_file;
   return b;
 }
 
-Result<proxy::BlockingResponse> Session::send(std::string method, std::string url, std::string body,
+Result<http::BlockingResponse> Session::send(std::string method, std::string url, std::string body,
                                               std::string_view content_type,
                                               std::function<bool(std::string_view)> on_chunk) {
-  proxy::BlockingRequest req;
+  http::BlockingRequest req;
   req.method = std::move(method);
   req.url = std::move(url);
   req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
@@ -428,12 +428,12 @@ Result<proxy::BlockingResponse> Session::send(std::string method, std::string ur
   // A watch is quiet until something changes: the server ends it at timeoutSeconds.
   auto options = blocking(on_chunk ? o_.timeout + o_.watch_timeout : o_.timeout);
   options.on_chunk = std::move(on_chunk);
-  auto reply = proxy::blocking_call(req, options);
+  auto reply = http::blocking_call(req, options);
   if (!reply.ok()) return Error{reply.error().code, "Kubernetes API: " + redact(reply.error().message, secrets_), {}};
   return reply;
 }
 
-Error Session::failure(const proxy::BlockingResponse& r, std::string_view what) {
+Error Session::failure(const http::BlockingResponse& r, std::string_view what) {
   const auto status = describe_status(r.status, r.body);
   const std::string detail = redact(fmt::format("{} {}/{}: {}", what, ns_, name_, status.text), secrets_);
   if (r.status == 429) {

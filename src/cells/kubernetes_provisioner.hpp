@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "cells/provisioner.hpp"
+#include "cells/port.hpp"
 #include "cells/remote_cell.hpp"
 
 namespace winston::cells {

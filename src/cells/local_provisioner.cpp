@@ -29,7 +29,7 @@
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 namespace winston::cells {
 namespace fs = std::filesystem;
@@ -574,11 +574,11 @@ Result<Observation> LocalProvisioner::start(const CellSpec& spec, const fs::path
 Result<Observation> LocalProvisioner::observe(const CellSpec& spec, const Child& child, ExternalIds& ids,
                                               Recorder& recorder) {
   const std::string url = "http://127.0.0.1:" + std::to_string(child.port);
-  proxy::BlockingOptions options;
+  http::BlockingOptions options;
   options.connect_timeout = options_.probe_timeout;
   options.response_timeout = options_.probe_timeout;
   options.max_response_bytes = 64 * 1024;
-  const auto probe = proxy::blocking_call({"GET", url + "/readyz", {}, {}}, options);
+  const auto probe = http::blocking_call({"GET", url + "/readyz", {}, {}}, options);
   std::string why = probe.ok() ? "/readyz answered HTTP " + std::to_string(probe->status) : probe.error().message;
   if (probe.ok() && probe->status == 200) {
     boost::system::error_code ec;

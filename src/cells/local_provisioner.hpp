@@ -14,7 +14,7 @@
 #include <mutex>
 #include <string>
 
-#include "cells/provisioner.hpp"
+#include "cells/port.hpp"
 
 namespace winston::cells {
 

@@ -13,7 +13,7 @@
 
 #include "core/retry_after.hpp"
 #include "core/text.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 namespace winston::cells {
 namespace json = boost::json;
@@ -123,7 +123,7 @@ class Api {
   /// Sends `document`; an error for a transport failure, a 5xx, a non-JSON
   /// answer or GraphQL errors; a throttled Reply for a 429.
   Result<Reply> call(std::string_view op, std::string_view document, json::object variables) const {
-    proxy::BlockingRequest request;
+    http::BlockingRequest request;
     request.method = "POST";
     request.url = options_.api_url;
     request.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
@@ -136,11 +136,11 @@ class Api {
     payload["query"] = document;
     payload["variables"] = std::move(variables);
     request.body = json::serialize(payload);
-    proxy::BlockingOptions bounds;
+    http::BlockingOptions bounds;
     bounds.connect_timeout = options_.timeout;
     bounds.response_timeout = options_.timeout;
     bounds.max_response_bytes = 1024 * 1024;
-    auto sent = proxy::blocking_call(request, bounds);
+    auto sent = http::blocking_call(request, bounds);
     if (!sent.ok()) return Error::unavailable(clean(say(op, sent.error().message)));
     return interpret(op, *sent);
   }
@@ -155,7 +155,7 @@ class Api {
     return "Railway " + std::string(op) + ": " + std::string(what);
   }
 
-  Result<Reply> interpret(std::string_view op, const proxy::BlockingResponse& response) const {
+  Result<Reply> interpret(std::string_view op, const http::BlockingResponse& response) const {
     if (response.status == 429) return Reply{{}, retry_after(response)};
     boost::system::error_code ec;
     const json::value body = json::parse(response.body, ec);
@@ -177,7 +177,7 @@ class Api {
     return Reply{*data, {}};
   }
 
-  static std::chrono::milliseconds retry_after(const proxy::BlockingResponse& response) {
+  static std::chrono::milliseconds retry_after(const http::BlockingResponse& response) {
     const auto it = response.headers.find("retry-after");
     if (it == response.headers.end()) return kDefaultRetryAfter;
     const auto wait = parse_retry_after(it->value(), kMaxRetryAfter);

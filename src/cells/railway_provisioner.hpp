@@ -4,13 +4,13 @@
 // the pinned OpenClaw image with the bootstrap start command, its config in
 // service variables, a volume at /data and a *.up.railway.app domain on the
 // gateway port. Every call goes to Railway's public GraphQL API through
-// proxy::blocking_call; docs/cells-railway.md lists the operations.
+// http::blocking_call; docs/cells-railway.md lists the operations.
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
-#include "cells/provisioner.hpp"
+#include "cells/port.hpp"
 #include "cells/remote_cell.hpp"
 
 namespace winston::cells {

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "cells/provisioner.hpp"
+#include "cells/port.hpp"
 
 namespace winston::cells {
 

@@ -3,7 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
+#include "core/clock.hpp"
 #include "core/tenant.hpp"
 
 namespace winston {
@@ -15,6 +18,24 @@ struct TokenUsage {
   std::int64_t cache_creation = 0;
   std::int64_t cache_read = 0;
   std::int64_t total() const { return input + output + cache_creation + cache_read; }
+};
+
+/// One metered request as the usage log keeps it.
+struct UsageRecord {
+  std::string id;
+  std::string tenant_id;
+  std::string request_id;
+  std::optional<std::string> api_key_id;
+  std::string model;
+  std::string provider;
+  TokenUsage tokens;
+  std::int64_t multiplier_milli = 0;
+  MilliCredits credits_mc = 0;
+  std::string status;
+  std::optional<std::int64_t> upstream_status;
+  std::optional<std::int64_t> latency_ms;
+  std::optional<std::int64_t> ttfb_ms;
+  EpochMs created_at = 0;
 };
 
 /// Credits for `tokens` at `multiplier_milli` (x1000), where one credit buys

@@ -135,4 +135,11 @@ Response error_response(const RequestContext& ctx, const Error& error) {
   return error_response(ctx.request.version(), ctx.request.keep_alive(), ctx.request_id, error);
 }
 
+std::string presented_key(const Request& req) {
+  if (auto k = req["x-api-key"]; !k.empty()) return std::string(k);
+  const std::string_view auth = req[bhttp::field::authorization];
+  if (auth.starts_with("Bearer ")) return std::string(auth.substr(7));
+  return {};
+}
+
 }  // namespace winston::http

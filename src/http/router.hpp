@@ -59,4 +59,8 @@ Response error_response(unsigned version, bool keep_alive, const std::string& re
 /// The single mapping from ErrorCode to HTTP status.
 bhttp::status http_status(ErrorCode code);
 
+/// The key a client presents: `x-api-key` (Anthropic's clients) or
+/// `Authorization: Bearer` (OpenAI's); empty when neither is there.
+std::string presented_key(const Request& req);
+
 }  // namespace winston::http

@@ -47,7 +47,7 @@ struct ProxyHandler::Call {
   LlmRequest request;
   const ModelEntry* entry = nullptr;
   const Provider* provider = nullptr;
-  UpstreamEndpoint endpoint;
+  http::UpstreamEndpoint endpoint;
   services::Reservation reservation;
   Clock::time_point started = Clock::now();
   double upstream_seconds = 0;  // from sending to the end of the upstream's response
@@ -55,16 +55,9 @@ struct ProxyHandler::Call {
   std::size_t body_bytes = 0;
 };
 
-std::string presented_key(const http::Request& req) {
-  if (auto k = req["x-api-key"]; !k.empty()) return std::string(k);
-  const std::string_view auth = req[bhttp::field::authorization];
-  if (auth.starts_with("Bearer ")) return std::string(auth.substr(7));
-  return {};
-}
-
 ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
                            std::map<std::string, std::string> provider_keys, services::KeyService& keys,
-                           services::MeteringService& metering, UpstreamClient& upstream, ProxyMetrics& metrics,
+                           services::MeteringService& metering, http::UpstreamClient& upstream, ProxyMetrics& metrics,
                            http::RoutedHandler& system_routes, ProxyOptions options)
     : pool_(pool),
       catalog_(catalog),
@@ -76,7 +69,7 @@ ProxyHandler::ProxyHandler(net::thread_pool& pool, const Catalog& catalog,
       system_(system_routes),
       options_(std::move(options)) {
   for (const auto& p : catalog_.providers()) {
-    auto endpoint = UpstreamEndpoint::parse(p.base_url);
+    auto endpoint = http::UpstreamEndpoint::parse(p.base_url);
     // Its models answer 503 until configured; say so once, at start-up. A
     // missing key is a normal state (a deployment need not use every
     // provider), a malformed base URL is a configuration error.
@@ -128,7 +121,7 @@ net::awaitable<void> ProxyHandler::reply_error(http::Exchange& ex, WireApi api, 
 
 net::awaitable<std::optional<services::KeyIdentity>> ProxyHandler::authenticate(http::Exchange& ex, WireApi api,
                                                                                 const std::string& request_id) {
-  const auto key = presented_key(ex.request);
+  const auto key = http::presented_key(ex.request);
   if (key.empty()) {
     co_await reply_error(ex, api, ErrorCode::kUnauthenticated, "missing API key: send x-api-key or Authorization: Bearer",
                          request_id);
@@ -323,7 +316,7 @@ void ProxyHandler::add_credit_headers(http::Response& res, const Call& call, con
   if (s) res.set("X-Winston-Credits-Charged", credits_text(s->charged_mc));
 }
 
-net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp) {
+net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, http::UpstreamResponse& resp) {
   const unsigned status = resp.status();
   const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
   auto body = co_await resp.read_all(options_.max_response_bytes);
@@ -353,7 +346,7 @@ net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, U
   co_await write(ex, std::move(res));
 }
 
-net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp) {
+net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, http::UpstreamResponse& resp) {
   const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
   metrics_.stream_opened();
   bhttp::response<bhttp::empty_body> head{bhttp::status::ok, ex.request.version()};

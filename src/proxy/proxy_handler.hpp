@@ -12,12 +12,14 @@
 #include "core/catalog.hpp"
 #include "http/server.hpp"
 #include "proxy/proxy_metrics.hpp"
-#include "proxy/upstream.hpp"
+#include "http/upstream.hpp"
 #include "proxy/wire.hpp"
 #include "services/key_service.hpp"
 #include "services/metering_service.hpp"
 
 namespace winston::proxy {
+
+namespace bhttp = boost::beast::http;
 
 struct ProxyOptions {
   std::size_t max_response_bytes = 32 * 1024 * 1024;  // non-streaming bodies and error bodies
@@ -28,7 +30,7 @@ struct ProxyOptions {
 class ProxyHandler final : public http::ExchangeHandler {
  public:
   ProxyHandler(boost::asio::thread_pool& pool, const Catalog& catalog, std::map<std::string, std::string> provider_keys,
-               services::KeyService& keys, services::MeteringService& metering, UpstreamClient& upstream,
+               services::KeyService& keys, services::MeteringService& metering, http::UpstreamClient& upstream,
                ProxyMetrics& metrics, http::RoutedHandler& system_routes, ProxyOptions options);
 
   boost::asio::awaitable<void> serve(http::Exchange& ex) override;
@@ -40,8 +42,8 @@ class ProxyHandler final : public http::ExchangeHandler {
   /// The caller's key identity, or nullopt after answering 401/403 in `api`'s shape.
   boost::asio::awaitable<std::optional<services::KeyIdentity>> authenticate(http::Exchange& ex, WireApi api,
                                                                             const std::string& request_id);
-  boost::asio::awaitable<void> relay_stream(http::Exchange& ex, Call& call, UpstreamResponse& resp);
-  boost::asio::awaitable<void> relay_whole(http::Exchange& ex, Call& call, UpstreamResponse& resp);
+  boost::asio::awaitable<void> relay_stream(http::Exchange& ex, Call& call, http::UpstreamResponse& resp);
+  boost::asio::awaitable<void> relay_whole(http::Exchange& ex, Call& call, http::UpstreamResponse& resp);
   boost::asio::awaitable<void> write(http::Exchange& ex, http::Response res);
   boost::asio::awaitable<void> reply_error(http::Exchange& ex, WireApi api, ErrorCode code, std::string_view message,
                                            const std::string& request_id);
@@ -53,16 +55,13 @@ class ProxyHandler final : public http::ExchangeHandler {
   boost::asio::thread_pool& pool_;
   const Catalog& catalog_;
   std::map<std::string, std::string> provider_keys_;
-  std::map<std::string, UpstreamEndpoint> endpoints_;  // by provider id, parsed once; absent when misconfigured
+  std::map<std::string, http::UpstreamEndpoint> endpoints_;  // by provider id, parsed once; absent when misconfigured
   services::KeyService& keys_;
   services::MeteringService& metering_;
-  UpstreamClient& upstream_;
+  http::UpstreamClient& upstream_;
   ProxyMetrics& metrics_;
   http::RoutedHandler& system_;
   ProxyOptions options_;
 };
-
-/// The tenant key from `x-api-key` or `Authorization: Bearer`.
-std::string presented_key(const http::Request& req);
 
 }  // namespace winston::proxy

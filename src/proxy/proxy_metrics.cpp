@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "http/metrics.hpp"
-#include "proxy/upstream.hpp"
+#include "http/upstream.hpp"
 
 namespace winston::proxy {
 namespace {
@@ -100,7 +100,7 @@ std::string ProxyMetrics::render() const {
   return out;
 }
 
-void ProxyMetrics::render_pool(std::string& out, const UpstreamClient& client) {
+void ProxyMetrics::render_pool(std::string& out, const http::UpstreamClient& client) {
   const auto& s = client.pool_stats();
   const auto& o = client.options();
   out += fmt::format(

@@ -11,15 +11,17 @@
 
 #include "core/credits.hpp"
 
-namespace winston::proxy {
-
+namespace winston::http {
 class UpstreamClient;
+}  // namespace winston::http
+
+namespace winston::proxy {
 
 class ProxyMetrics {
  public:
   /// Renders `client`'s connection pool too; set before serving, and the
   /// client must outlive every render.
-  void watch_upstream(const UpstreamClient* client) { upstream_client_ = client; }
+  void watch_upstream(const http::UpstreamClient* client) { upstream_client_ = client; }
   void request(const std::string& model, const std::string& provider, unsigned status);
   void usage(const std::string& model, const TokenUsage& tokens, MilliCredits charged_mc);
   void upstream_latency(double seconds);
@@ -39,7 +41,7 @@ class ProxyMetrics {
   };
   static void observe(Histogram& h, double seconds);
   static void render_histogram(std::string& out, const std::string& name, const Histogram& h);
-  static void render_pool(std::string& out, const UpstreamClient& client);
+  static void render_pool(std::string& out, const http::UpstreamClient& client);
 
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, unsigned>, std::uint64_t> requests_;
@@ -48,7 +50,7 @@ class ProxyMetrics {
   Histogram upstream_, overhead_;
   std::atomic<std::uint64_t> payment_required_{0};
   std::atomic<std::int64_t> open_streams_{0};
-  const UpstreamClient* upstream_client_ = nullptr;
+  const http::UpstreamClient* upstream_client_ = nullptr;
 };
 
 }  // namespace winston::proxy

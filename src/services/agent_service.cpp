@@ -60,11 +60,11 @@ Result<AgentReply> AgentService::ask(const Actor& actor, std::string_view tenant
   WINSTON_TRY(validate(m));
   WINSTON_TRY_ASSIGN(const auto cell, running_cell(db_, tenant));
   WINSTON_TRY_ASSIGN(std::string token, configs_.gateway_token(cell.tenant_id));
-  cells::GatewayChatRequest request{*cell.url, std::move(token), m.message, std::nullopt};
+  agent::GatewayChatRequest request{*cell.url, std::move(token), m.message, std::nullopt};
   if (m.session) request.user = std::string(kSessionPrefix) + *m.session;
 
   const auto started = clock_.now_ms();
-  auto answer = cells::gateway_chat(request, options_);
+  auto answer = agent::gateway_chat(request, options_);
   const auto duration = clock_.now_ms() - started;
   if (!answer.ok()) {
     log::warn("agent.message_failed", {{"tenant_id", cell.tenant_id}, {"instance_id", cell.id},
@@ -79,7 +79,7 @@ Result<AgentReply> AgentService::ask(const Actor& actor, std::string_view tenant
 
 // One row per relayed message, answered or not: sizes, model and usage, never the texts nor the token.
 Status AgentService::audit(const Actor& actor, const inst::InstanceRow& cell, const AgentMessage& m,
-                           const Result<cells::GatewayAnswer>& outcome, std::int64_t duration_ms) {
+                           const Result<agent::GatewayAnswer>& outcome, std::int64_t duration_ms) {
   json::object details{{"instance_id", cell.id},
                        {"message_bytes", m.message.size()},
                        {"session", m.session ? json::value(*m.session) : json::value(nullptr)},

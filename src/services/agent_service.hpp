@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "cells/gateway_chat.hpp"
+#include "agent/gateway_chat.hpp"
 #include "core/clock.hpp"
 #include "services/config_service.hpp"
 #include "services/tenant_service.hpp"
@@ -40,7 +40,7 @@ struct AgentReply {
 
 class AgentService {
  public:
-  AgentService(storage::Database& db, const Clock& clock, ConfigService& configs, cells::GatewayChatOptions options)
+  AgentService(storage::Database& db, const Clock& clock, ConfigService& configs, agent::GatewayChatOptions options)
       : db_(db), clock_(clock), configs_(configs), options_(options) {}
 
   /// Blocks for the agent's turn (up to the configured timeout). Errors:
@@ -50,12 +50,12 @@ class AgentService {
 
  private:
   Status audit(const Actor& actor, const CellInstance& cell, const AgentMessage& m,
-               const Result<cells::GatewayAnswer>& outcome, std::int64_t duration_ms);
+               const Result<agent::GatewayAnswer>& outcome, std::int64_t duration_ms);
 
   storage::Database& db_;
   const Clock& clock_;
   ConfigService& configs_;
-  cells::GatewayChatOptions options_;
+  agent::GatewayChatOptions options_;
 };
 
 /// 422 unless the message is 1..16 KiB and not blank, and the session id, if

@@ -17,23 +17,6 @@
 
 namespace winston::services {
 
-// Transitional names for the states, kept only for tenant_service.cpp until
-// it says CellState::/DesiredState:: (another change is editing that file).
-// running, stopped and deleted are both wishes and states, so those three
-// convert to whichever enum they are compared with or passed as.
-namespace cell_state {
-struct Either {
-  CellState actual;
-  DesiredState desired;
-  constexpr operator CellState() const { return actual; }      // NOLINT(google-explicit-constructor): transitional
-  constexpr operator DesiredState() const { return desired; }  // NOLINT(google-explicit-constructor): transitional
-};
-inline constexpr CellState kPending = CellState::kPending;
-inline constexpr Either kRunning{CellState::kRunning, DesiredState::kRunning};
-inline constexpr Either kStopped{CellState::kStopped, DesiredState::kStopped};
-inline constexpr Either kDeleted{CellState::kDeleted, DesiredState::kDeleted};
-}  // namespace cell_state
-
 /// What an operator may ask for with set_desired (deleting is deprovision): running or stopped.
 Result<DesiredState> operator_desired_state(std::string_view s);
 

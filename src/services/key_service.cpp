@@ -40,7 +40,7 @@ Result<IssuedKey> KeyService::create(const Actor& actor, std::string_view tenant
   return k;
 }
 
-Result<std::vector<storage::api_keys::KeyRow>> KeyService::list(std::string_view tenant) {
+Result<std::vector<ApiKey>> KeyService::list(std::string_view tenant) {
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   return storage::api_keys::list(*conn, t.id);

@@ -20,7 +20,7 @@
 namespace winston::services {
 
 struct IssuedKey {
-  storage::api_keys::KeyRow meta;
+  ApiKey meta;
   std::string secret;  // shown once, never stored
 };
 
@@ -40,7 +40,7 @@ class KeyService {
       : db_(db), clock_(clock), cache_ttl_ms_(cache_ttl_ms) {}
 
   Result<IssuedKey> create(const Actor& actor, std::string_view tenant, std::string_view name);
-  Result<std::vector<storage::api_keys::KeyRow>> list(std::string_view tenant);
+  Result<std::vector<ApiKey>> list(std::string_view tenant);
   Status revoke(const Actor& actor, std::string_view tenant, std::string_view key_id);
   /// The key's identity and its tenant's tier (cached for the TTL);
   /// kUnauthenticated for a malformed, unknown or revoked key.

@@ -14,7 +14,7 @@
 namespace winston::services {
 namespace json = boost::json;
 namespace inst = storage::instances;
-using cells::Phase;
+using services::Phase;
 
 namespace {
 
@@ -52,8 +52,8 @@ EpochMs jittered(std::chrono::milliseconds base, std::chrono::milliseconds max, 
 struct CellPass {
   CellInstance row;
   Tenant tenant;
-  cells::CellSpec spec;
-  cells::ExternalIds ids;  // the backend's, saved with the row
+  services::CellSpec spec;
+  services::ExternalIds ids;  // the backend's, saved with the row
   std::vector<std::pair<CellState, CellState>> transitions;  // from, to: every state the pass went through
   std::vector<std::pair<std::string, std::string>> notes;    // step, message
   std::optional<std::string> error_event;
@@ -74,18 +74,18 @@ struct Reconciler::WindDown {
   std::string_view hook;  // the test hook's name for the backend call
   Phase done;
   CellState done_state;
-  Result<cells::Observation> (cells::Provisioner::*call)(const cells::CellSpec&, cells::ExternalIds&, cells::Recorder&);
+  Result<services::Observation> (services::Provisioner::*call)(const services::CellSpec&, services::ExternalIds&, services::Recorder&);
 };
 
 namespace {
 
 /// The backends' Recorder: ids are persisted at once, under the lease.
-class PassRecorder final : public cells::Recorder {
+class PassRecorder final : public services::Recorder {
  public:
   using Checkpoint = std::function<Status(std::string_view)>;
   PassRecorder(storage::Database& db, CellPass& pass, const std::string& owner, Checkpoint checkpoint)
       : db_(db), pass_(pass), owner_(owner), checkpoint_(std::move(checkpoint)) {}
-  Status save(const cells::ExternalIds& ids) override {
+  Status save(const services::ExternalIds& ids) override {
     WINSTON_TRY(checkpoint_("save"));
     pass_.row.external_ids = json::serialize(ids);
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
@@ -107,7 +107,7 @@ class PassRecorder final : public cells::Recorder {
 }  // namespace
 
 Reconciler::Reconciler(storage::Database& db, const Clock& clock, TenantService& tenants, ConfigService& configs,
-                       AnalyzerService* analyzer, std::map<std::string, cells::Provisioner*, std::less<>> backends,
+                       AnalyzerService* analyzer, std::map<std::string, services::Provisioner*, std::less<>> backends,
                        ReconcilerOptions options)
     : db_(db),
       clock_(clock),
@@ -242,7 +242,7 @@ Status Reconciler::checkpoint(CellPass& pass, std::string_view step) {
   return verdict;
 }
 
-Status Reconciler::drive_running(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder) {
+Status Reconciler::drive_running(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder) {
   auto& row = pass.row;
   if (auto prepared = prepare(pass, recorder); !prepared.ok()) {
     if (pass.abort) return prepared;
@@ -266,7 +266,7 @@ Status Reconciler::drive_running(CellPass& pass, cells::Provisioner& backend, ce
   return {};
 }
 
-Status Reconciler::prepare(CellPass& pass, cells::Recorder& recorder) {
+Status Reconciler::prepare(CellPass& pass, services::Recorder& recorder) {
   WINSTON_TRY_ASSIGN(auto latest, configs_.latest(pass.row.tenant_id));
   if (!latest) {
     WINSTON_TRY(onboard(pass, recorder));
@@ -282,7 +282,7 @@ Status Reconciler::prepare(CellPass& pass, cells::Recorder& recorder) {
   return {};
 }
 
-Status Reconciler::onboard(CellPass& pass, cells::Recorder& recorder) {
+Status Reconciler::onboard(CellPass& pass, services::Recorder& recorder) {
   auto& row = pass.row;
   WINSTON_TRY_ASSIGN(const bool has_profile, configs_.has_profile(row.tenant_id));
   // A failed analysis does not stop onboarding: the config is generated without a profile.
@@ -304,7 +304,7 @@ Status Reconciler::onboard(CellPass& pass, cells::Recorder& recorder) {
   return {};
 }
 
-void Reconciler::observe_running(CellPass& pass, const cells::Observation& obs, bool new_version) {
+void Reconciler::observe_running(CellPass& pass, const services::Observation& obs, bool new_version) {
   auto& row = pass.row;
   if (obs.phase == Phase::kReady) {
     if (row.actual_state != CellState::kRunning) row.ready_at = clock_.now_ms();
@@ -325,7 +325,7 @@ void Reconciler::observe_running(CellPass& pass, const cells::Observation& obs, 
   }
 }
 
-Status Reconciler::drive_stopped(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder) {
+Status Reconciler::drive_stopped(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder) {
   auto& row = pass.row;
   if (row.actual_state == CellState::kStopped) {
     row.next_attempt_at.reset();
@@ -340,13 +340,13 @@ Status Reconciler::drive_stopped(CellPass& pass, cells::Provisioner& backend, ce
                      .hook = "ensure_stopped",
                      .done = Phase::kStopped,
                      .done_state = CellState::kStopped,
-                     .call = &cells::Provisioner::ensure_stopped};
+                     .call = &services::Provisioner::ensure_stopped};
   WINSTON_TRY_ASSIGN(const bool done, wind_down(pass, backend, recorder, how));
   if (done) row.step = "stopped";
   return {};
 }
 
-Status Reconciler::drive_deleted(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder) {
+Status Reconciler::drive_deleted(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder) {
   auto& row = pass.row;
   // A cell that never got a resource has nothing to remove.
   bool gone = row.actual_state == CellState::kDeleted || (row.actual_state == CellState::kPending && no_resources(row));
@@ -358,7 +358,7 @@ Status Reconciler::drive_deleted(CellPass& pass, cells::Provisioner& backend, ce
                        .hook = "ensure_deleted",
                        .done = Phase::kGone,
                        .done_state = CellState::kDeleted,
-                       .call = &cells::Provisioner::ensure_deleted};
+                       .call = &services::Provisioner::ensure_deleted};
     WINSTON_TRY_ASSIGN(gone, wind_down(pass, backend, recorder, how));
     if (gone) {
       row.step = "deleted";
@@ -371,7 +371,7 @@ Status Reconciler::drive_deleted(CellPass& pass, cells::Provisioner& backend, ce
   return {};
 }
 
-Result<bool> Reconciler::wind_down(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder,
+Result<bool> Reconciler::wind_down(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder,
                                    const WindDown& how) {
   auto& row = pass.row;
   pass.enter(how.during);
@@ -420,7 +420,7 @@ void Reconciler::fail(CellPass& pass, std::string message) {
 }
 
 // Due again after the poll interval, or when the platform asked (a 429's Retry-After).
-void Reconciler::recheck(CellPass& pass, const cells::Observation& obs) {
+void Reconciler::recheck(CellPass& pass, const services::Observation& obs) {
   const auto wait = obs.recheck_after.count() > 0 ? obs.recheck_after : options_.poll_interval;
   pass.row.next_attempt_at = clock_.now_ms() + wait.count();
 }

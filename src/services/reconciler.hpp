@@ -1,7 +1,7 @@
 #pragma once
 // The cell reconciler: a worker that moves every tenant_instances row from
 // its actual state toward its desired one through the row's backend
-// (cells::Provisioner), one bounded step per pass. The states are CellState
+// (services::Provisioner), one bounded step per pass. The states are CellState
 // (core/cell.hpp). A pass: load (claim the lease, read the cell and tenant),
 // drive toward running, stopped or deleted, save (one transaction).
 //
@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "cells/provisioner.hpp"
+#include "services/provisioner.hpp"
 #include "core/clock.hpp"
 #include "services/analyzer_service.hpp"
 #include "services/config_service.hpp"
@@ -58,7 +58,7 @@ struct CellPass;  // what one pass over one cell learns and changes (reconciler.
 class Reconciler {
  public:
   Reconciler(storage::Database& db, const Clock& clock, TenantService& tenants, ConfigService& configs,
-             AnalyzerService* analyzer, std::map<std::string, cells::Provisioner*, std::less<>> backends,
+             AnalyzerService* analyzer, std::map<std::string, services::Provisioner*, std::less<>> backends,
              ReconcilerOptions options);
   ~Reconciler();
   Reconciler(const Reconciler&) = delete;
@@ -83,20 +83,20 @@ class Reconciler {
   Result<bool> load(const std::string& id, CellPass& pass);
   /// The test hook's verdict on `step`; an error marks the pass aborted.
   Status checkpoint(CellPass& pass, std::string_view step);
-  Status drive_running(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder);
+  Status drive_running(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder);
   /// Onboarding (analyse, configure) when the tenant has no config, then the spec's snapshot and secrets.
-  Status prepare(CellPass& pass, cells::Recorder& recorder);
-  Status onboard(CellPass& pass, cells::Recorder& recorder);
-  void observe_running(CellPass& pass, const cells::Observation& obs, bool new_version);
-  Status drive_stopped(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder);
-  Status drive_deleted(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder);
+  Status prepare(CellPass& pass, services::Recorder& recorder);
+  Status onboard(CellPass& pass, services::Recorder& recorder);
+  void observe_running(CellPass& pass, const services::Observation& obs, bool new_version);
+  Status drive_stopped(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder);
+  Status drive_deleted(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder);
   struct WindDown;
   /// Stopping and deleting share one shape: one backend call, then done, waiting or failed. True when done.
-  Result<bool> wind_down(CellPass& pass, cells::Provisioner& backend, cells::Recorder& recorder, const WindDown& how);
+  Result<bool> wind_down(CellPass& pass, services::Provisioner& backend, services::Recorder& recorder, const WindDown& how);
   // Outcomes; each sets the fields save() stores.
   void settle(CellPass& pass, CellState state, std::optional<EpochMs> next);
   void fail(CellPass& pass, std::string message);
-  void recheck(CellPass& pass, const cells::Observation& obs);
+  void recheck(CellPass& pass, const services::Observation& obs);
   /// Events, transitions and the row in one transaction, freeing the lease.
   Status save(CellPass& pass);
 
@@ -105,7 +105,7 @@ class Reconciler {
   TenantService& tenants_;
   ConfigService& configs_;
   AnalyzerService* analyzer_;
-  std::map<std::string, cells::Provisioner*, std::less<>> backends_;
+  std::map<std::string, services::Provisioner*, std::less<>> backends_;
   ReconcilerOptions options_;
   std::string owner_;
   std::vector<std::thread> threads_;

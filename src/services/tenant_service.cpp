@@ -189,8 +189,8 @@ Result<Tenant> TenantService::update(const Actor& actor, std::string_view id_or_
   if (auto s = storage::tenants::update(*conn, before.id, changes); !s.ok()) return conflict_for(s.error());
   WINSTON_TRY_ASSIGN(Tenant after, storage::tenants::require(*conn, before.id));
   // A suspended tenant's cell stops (its state kept); reactivation starts it again.
-  if (cell && after.status != before.status && cell->desired_state != cell_state::kDeleted) {
-    const auto desired = after.status == TenantStatus::kActive ? cell_state::kRunning : cell_state::kStopped;
+  if (cell && after.status != before.status && cell->desired_state != DesiredState::kDeleted) {
+    const auto desired = after.status == TenantStatus::kActive ? DesiredState::kRunning : DesiredState::kStopped;
     if (cell->desired_state != desired) WINSTON_TRY(request_cell_state(*conn, actor, *cell, desired, false, now));
   }
   json::object diff;
@@ -247,12 +247,12 @@ Result<Page<LedgerEntry>> TenantService::ledger(std::string_view id_or_slug, std
   return page;
 }
 
-Result<Page<storage::metering::UsageRow>> TenantService::usage(std::string_view id_or_slug, std::int64_t limit,
+Result<Page<UsageRecord>> TenantService::usage(std::string_view id_or_slug, std::int64_t limit,
                                                               std::int64_t offset) {
   WINSTON_TRY(validate_page(limit, offset));
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
-  Page<storage::metering::UsageRow> page{{}, 0, limit, offset};
+  Page<UsageRecord> page{{}, 0, limit, offset};
   WINSTON_TRY_ASSIGN(page.items, storage::metering::list_usage(*conn, t.id, limit, offset));
   WINSTON_TRY_ASSIGN(page.total, storage::metering::count_usage(*conn, t.id));
   return page;
@@ -281,15 +281,15 @@ Result<RemoveOutcome> TenantService::remove(const Actor& actor, std::string_view
   // Nothing was ever created for a cell that is deleted, or pending with no
   // recorded resources and no worker on it; anything else is removed first.
   const bool nothing_out_there =
-      !cell || cell->actual_state == cell_state::kDeleted ||
-      (cell->actual_state == cell_state::kPending && cell->external_ids == "{}" && !cell->lease_owner);
+      !cell || cell->actual_state == CellState::kDeleted ||
+      (cell->actual_state == CellState::kPending && cell->external_ids == "{}" && !cell->lease_owner);
   if (nothing_out_there) {
     WINSTON_TRY(erase(*conn, actor, t, now));
     WINSTON_TRY(tx.commit());
     return RemoveOutcome::kDeleted;
   }
-  if (!cell->delete_tenant || cell->desired_state != cell_state::kDeleted) {
-    WINSTON_TRY(request_cell_state(*conn, actor, *cell, cell_state::kDeleted, true, now));
+  if (!cell->delete_tenant || cell->desired_state != DesiredState::kDeleted) {
+    WINSTON_TRY(request_cell_state(*conn, actor, *cell, DesiredState::kDeleted, true, now));
   }
   if (t.status == TenantStatus::kActive) {
     storage::TenantChanges suspend;
@@ -308,7 +308,7 @@ Status TenantService::purge(const Actor& actor, std::string_view tenant_id) {
   WINSTON_TRY_ASSIGN(const auto t, storage::tenants::find(*conn, tenant_id));
   if (!t) return {};  // already gone
   WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, t->id));
-  if (cell && cell->actual_state != cell_state::kDeleted) {
+  if (cell && cell->actual_state != CellState::kDeleted) {
     return Error::conflict("the tenant's cell is not deleted yet");
   }
   WINSTON_TRY(erase(*conn, actor, *t, now));

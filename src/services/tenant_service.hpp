@@ -85,7 +85,7 @@ class TenantService {
   Result<LedgerEntry> adjust_credits(const Actor& actor, std::string_view id_or_slug, const CreditAdjustment& adj);
   Result<Page<LedgerEntry>> ledger(std::string_view id_or_slug, std::int64_t limit, std::int64_t offset);
   /// The proxy's usage rows (one per request: tokens by kind, multiplier, credits), newest first.
-  Result<Page<storage::metering::UsageRow>> usage(std::string_view id_or_slug, std::int64_t limit,
+  Result<Page<UsageRecord>> usage(std::string_view id_or_slug, std::int64_t limit,
                                                   std::int64_t offset);
   /// Deletes the tenant, or, when it has a cell, asks for the cell's removal
   /// first and suspends the tenant; purge() finishes once the cell is gone.

@@ -100,4 +100,10 @@ Status Transaction::commit() {
   return s;
 }
 
+Status Database::ping() {
+  WINSTON_TRY_ASSIGN(auto conn, acquire());
+  if (auto r = conn->query("SELECT 1", {}); !r.ok()) return r.error();
+  return {};
+}
+
 }  // namespace winston::storage

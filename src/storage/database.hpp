@@ -85,6 +85,8 @@ class Database {
   const std::string& redacted_url() const { return redacted_url_; }
   /// Waits (bounded) for a free connection.
   Result<Lease> acquire();
+  /// One round trip (`SELECT 1`): what /readyz reports.
+  Status ping();
 
   class Lease {
    public:

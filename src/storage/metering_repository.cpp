@@ -14,8 +14,8 @@ constexpr std::string_view kUsageColumns =
     "id, tenant_id, request_id, api_key_id, model, provider, input_tokens, output_tokens, cache_creation_tokens, "
     "cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, ttfb_ms, created_at";
 
-UsageRow usage_from(const Row& r) {
-  return UsageRow{r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.str(5),
+UsageRecord usage_from(const Row& r) {
+  return UsageRecord{r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.str(5),
                   TokenUsage{r.i64(6), r.i64(7), r.i64(8), r.i64(9)}, r.i64(10), r.i64(11),
                   r.str(12), r.opt_i64(13), r.opt_i64(14), r.opt_i64(15), r.i64(16)};
 }
@@ -75,7 +75,7 @@ Result<std::optional<ReservationRow>> take_reservation(Connection& c, std::strin
   return std::optional<ReservationRow>{reservation_from(rows.front())};
 }
 
-Status insert_usage(Connection& c, const UsageRow& u) {
+Status insert_usage(Connection& c, const UsageRecord& u) {
   return discard(c.query(
       "INSERT INTO credit_usage (id, tenant_id, request_id, api_key_id, model, provider, input_tokens, output_tokens, "
       "cache_creation_tokens, cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, "
@@ -100,21 +100,21 @@ Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::st
   return out;
 }
 
-Result<std::optional<UsageRow>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id) {
+Result<std::optional<UsageRecord>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kUsageColumns) +
                                             " FROM credit_usage WHERE tenant_id = $1 AND request_id = $2",
                                         {std::string(tenant_id), std::string(request_id)}));
-  if (rows.empty()) return std::optional<UsageRow>{};
-  return std::optional<UsageRow>{usage_from(rows.front())};
+  if (rows.empty()) return std::optional<UsageRecord>{};
+  return std::optional<UsageRecord>{usage_from(rows.front())};
 }
 
-Result<std::vector<UsageRow>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
+Result<std::vector<UsageRecord>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
                                          std::int64_t offset) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kUsageColumns) +
                                             " FROM credit_usage WHERE tenant_id = $1 "
                                             "ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
                                         {std::string(tenant_id), limit, offset}));
-  std::vector<UsageRow> out;
+  std::vector<UsageRecord> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(usage_from(r));
   return out;

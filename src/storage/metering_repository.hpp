@@ -32,23 +32,6 @@ struct ReservationRow {
   EpochMs expires_at = 0;
 };
 
-struct UsageRow {
-  std::string id;
-  std::string tenant_id;
-  std::string request_id;
-  std::optional<std::string> api_key_id;
-  std::string model;
-  std::string provider;
-  TokenUsage tokens;
-  std::int64_t multiplier_milli = 0;
-  MilliCredits credits_mc = 0;
-  std::string status;
-  std::optional<std::int64_t> upstream_status;
-  std::optional<std::int64_t> latency_ms;
-  std::optional<std::int64_t> ttfb_ms;
-  EpochMs created_at = 0;
-};
-
 /// Reads the tenant's credit columns, locking the row on PostgreSQL.
 Result<std::optional<CreditState>> lock_credit_state(Connection& c, std::string_view tenant_id);
 Result<bool> usage_exists(Connection& c, std::string_view tenant_id, std::string_view request_id);
@@ -58,13 +41,13 @@ Status add_reserved(Connection& c, std::string_view tenant_id, MilliCredits delt
 Result<std::int64_t> open_reservations(Connection& c, std::string_view tenant_id);
 /// Removes and returns the reservation (nullopt when someone already resolved it).
 Result<std::optional<ReservationRow>> take_reservation(Connection& c, std::string_view id);
-Status insert_usage(Connection& c, const UsageRow& u);
+Status insert_usage(Connection& c, const UsageRecord& u);
 Status mark_low_credit(Connection& c, std::string_view tenant_id, EpochMs since);
 /// Reservations owned by `owner` or expired before `now`.
 Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::string_view owner, EpochMs now);
-Result<std::optional<UsageRow>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id);
+Result<std::optional<UsageRecord>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id);
 /// The tenant's usage rows, newest first.
-Result<std::vector<UsageRow>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
+Result<std::vector<UsageRecord>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
                                          std::int64_t offset);
 Result<std::int64_t> count_usage(Connection& c, std::string_view tenant_id);
 

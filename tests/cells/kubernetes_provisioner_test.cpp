@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "core/ids.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 #include "support/fake_kubernetes.hpp"
 #include "support/fake_site.hpp"
 #include "support/subprocess.hpp"
@@ -287,9 +287,9 @@ TEST_F(KubernetesProvisionerTest, ANewSnapshotRollsTheDeploymentWithoutDuplicate
 
 TEST_F(KubernetesProvisionerTest, AMissingOrScaledDeploymentIsAppliedAgain) {
   ASSERT_EQ(run_until_settled(1)->phase, Phase::kReady);
-  proxy::BlockingRequest del{"DELETE", kube_.url() + "/apis/apps/v1/namespaces/winston/deployments/winston-acme",
+  http::BlockingRequest del{"DELETE", kube_.url() + "/apis/apps/v1/namespaces/winston/deployments/winston-acme",
                              {{"Authorization", "Bearer " + kube_.token()}}, {}};
-  ASSERT_EQ(proxy::blocking_call(del)->status, 200U);
+  ASSERT_EQ(http::blocking_call(del)->status, 200U);
   const auto obs = run_until_settled(1);
   ASSERT_TRUE(obs.ok()) << obs.error().message;
   EXPECT_EQ(obs->phase, Phase::kReady);
@@ -692,18 +692,18 @@ TEST_F(KubernetesTls, RefusesAnUntrustedCertificateAndTrustsTheClusterCa) {
 
 // ---- the fake itself -------------------------------------------------------------------
 
-proxy::BlockingResponse call(const FakeKubernetes& kube, std::string method, const std::string& target,
+http::BlockingResponse call(const FakeKubernetes& kube, std::string method, const std::string& target,
                              std::string body = {}, std::string content_type = "application/apply-patch+yaml",
                              bool auth = true) {
-  proxy::BlockingRequest req{std::move(method), kube.url() + target, {}, std::move(body)};
+  http::BlockingRequest req{std::move(method), kube.url() + target, {}, std::move(body)};
   if (auth) req.headers.emplace_back("Authorization", "Bearer " + kube.token());
   if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
-  auto r = proxy::blocking_call(req);
+  auto r = http::blocking_call(req);
   EXPECT_TRUE(r.ok());
-  return r.ok() ? std::move(r).value() : proxy::BlockingResponse{};
+  return r.ok() ? std::move(r).value() : http::BlockingResponse{};
 }
 
-std::string reason_of(const proxy::BlockingResponse& r) {
+std::string reason_of(const http::BlockingResponse& r) {
   const auto v = json::parse(r.body);
   return std::string(v.at("reason").as_string());
 }
@@ -809,17 +809,17 @@ TEST(KubernetesFake, WatchStreamsAddedThenModifiedAndEndsAtTimeout) {
     kube.set_behavior(FakeKubernetesBehavior{});
   });
   std::string stream;
-  proxy::BlockingOptions streaming;
+  http::BlockingOptions streaming;
   streaming.on_chunk = [&](std::string_view piece) {
     stream.append(piece);
     return true;
   };
-  proxy::BlockingRequest req{"GET",
+  http::BlockingRequest req{"GET",
                              kube.url() + "/apis/apps/v1/namespaces/winston/deployments?watch=1&timeoutSeconds=1",
                              {{"Authorization", "Bearer " + kube.token()}},
                              {}};
   const auto started = std::chrono::steady_clock::now();
-  const auto r = proxy::blocking_call(req, streaming);
+  const auto r = http::blocking_call(req, streaming);
   controller.join();
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms);

@@ -21,7 +21,7 @@
 
 #include "app/runtime.hpp"
 #include "core/ids.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 #include "support/fake_site.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
@@ -169,9 +169,9 @@ TEST_F(LocalCellEndToEnd, OnboardsRunsMetersDeploysSurvivesACrashAndDeletes) {
   const auto cell_secrets = secrets(tenant_id);
   const auto before = admin().get("/v1/tenants/green-leaf").json().at("balance_mc").as_int64();
   const auto calls_before = moonshot_.request_count();
-  proxy::BlockingOptions long_call;
+  http::BlockingOptions long_call;
   long_call.response_timeout = std::chrono::seconds(180);
-  auto turn = proxy::blocking_call(
+  auto turn = http::blocking_call(
       {"POST", url + "/v1/chat/completions",
        {{"Authorization", "Bearer " + cell_secrets.gateway_token}, {"Content-Type", "application/json"}},
        R"({"model":"openclaw/default","messages":[{"role":"user","content":"What is 6 times 7?"}]})"},
@@ -188,7 +188,7 @@ TEST_F(LocalCellEndToEnd, OnboardsRunsMetersDeploysSurvivesACrashAndDeletes) {
   // The operator talks to the agent through Winston (POST …/agent/messages): the gateway token never leaves Winston.
   const auto before_ask = admin().get("/v1/tenants/green-leaf").json().at("balance_mc").as_int64();
   const auto calls_before_ask = moonshot_.request_count();
-  auto asked = proxy::blocking_call(
+  auto asked = http::blocking_call(
       {"POST", "http://127.0.0.1:" + std::to_string(api_port_) + "/v1/tenants/green-leaf/agent/messages",
        {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", "application/json"}},
        R"({"message":"What is 6 times 7?"})"},
@@ -208,7 +208,7 @@ TEST_F(LocalCellEndToEnd, OnboardsRunsMetersDeploysSurvivesACrashAndDeletes) {
   }
   EXPECT_EQ(server_->stderr_text().find(cell_secrets.gateway_token), std::string::npos)
       << "the gateway token is in no log line";
-  auto bad_token = proxy::blocking_call({"POST", url + "/v1/chat/completions",
+  auto bad_token = http::blocking_call({"POST", url + "/v1/chat/completions",
                                          {{"Authorization", "Bearer wrong"}, {"Content-Type", "application/json"}},
                                          R"({"model":"openclaw/default","messages":[]})"});
   ASSERT_TRUE(bad_token.ok());

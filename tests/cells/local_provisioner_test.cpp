@@ -26,7 +26,7 @@
 #include "agent/assets.hpp"
 #include "core/catalog.hpp"
 #include "core/ids.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/openclaw_cli.hpp"
 
@@ -251,7 +251,7 @@ TEST(LocalCell, RealGatewayRunsAnswersRedeploysRestartsStopsAndIsDeleted) {
   const pid_t pid1 = pid_of(ids);
   std::cout << "[local-cell] v1 ready in " << ready_s << " s; " << memory_report(cell) << std::endl;
 
-  auto readyz = proxy::blocking_call({"GET", o.url + "/readyz", {}, {}});
+  auto readyz = http::blocking_call({"GET", o.url + "/readyz", {}, {}});
   ASSERT_TRUE(readyz.ok());
   EXPECT_EQ(readyz->status, 200U);
   EXPECT_EQ(json::parse(readyz->body).at("ready"), true);
@@ -264,11 +264,11 @@ TEST(LocalCell, RealGatewayRunsAnswersRedeploysRestartsStopsAndIsDeleted) {
   EXPECT_TRUE(fs::exists(cell / "logs/openclaw.log")) << "OpenClaw's JSON log goes into the cell";
 
   // A chat completion through the gateway reaches the provider with the cell's key.
-  proxy::BlockingOptions slow;
+  http::BlockingOptions slow;
   slow.response_timeout = 240s;
   const std::string body = R"({"model":"openclaw/default","messages":[{"role":"user","content":"What is 6 times 7?"}]})";
   const auto t1 = SteadyClock::now();
-  auto chat = proxy::blocking_call({"POST", o.url + "/v1/chat/completions",
+  auto chat = http::blocking_call({"POST", o.url + "/v1/chat/completions",
                                     {{"Authorization", "Bearer " + spec.gateway_token}, {"Content-Type", "application/json"}},
                                     body},
                                    slow);
@@ -410,7 +410,7 @@ TEST(LocalCell, GatewayDiesWithAKilledWinston) {
   ASSERT_GT(gateway, 0);
   // Up and serving, so that its helper processes (spawn broker, SQLite worker) exist too.
   const bool ready = wait_until([&] {
-    auto r = proxy::blocking_call({"GET", "http://127.0.0.1:" + std::to_string(port) + "/readyz", {}, {}});
+    auto r = http::blocking_call({"GET", "http://127.0.0.1:" + std::to_string(port) + "/readyz", {}, {}});
     return r.ok() && r->status == 200;
   }, 300s);
   EXPECT_TRUE(ready);

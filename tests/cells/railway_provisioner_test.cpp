@@ -12,7 +12,7 @@
 
 #include "cells/railway_provisioner.hpp"
 #include "cells/remote_cell.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 #include "support/fake_railway.hpp"
 
 namespace winston::cells {
@@ -222,12 +222,12 @@ TEST_F(RailwayProvisionerTest, CrashAfterVolumeCreateFindsTheVolume) {
 
 TEST_F(RailwayProvisionerTest, ServiceDeletedByHandIsCreatedAgain) {
   ASSERT_TRUE(settle(spec_for(3)).ok());
-  proxy::BlockingRequest req;
+  http::BlockingRequest req;
   req.method = "POST";
   req.url = railway_.url();
   req.headers = {{"Authorization", "Bearer " + railway_.config().token}, {"Content-Type", "application/json"}};
   req.body = R"({"query":"mutation { serviceDelete(id: \")" + railway_.services().front().id + R"(\") }"})";
-  ASSERT_TRUE(proxy::blocking_call(req).ok());
+  ASSERT_TRUE(http::blocking_call(req).ok());
   ASSERT_TRUE(railway_.services().empty());
 
   auto gone = provisioner_.ensure_running(spec_for(3), ids_, recorder_);
@@ -443,13 +443,13 @@ TEST_F(RailwayProjectTokenTest, ProjectTokenGoesInProjectAccessTokenHeader) {
 class RailwayFakeTest : public ::testing::Test {
  protected:
   boost::json::object post(const std::string& query, const boost::json::object& variables, bool auth = true) {
-    proxy::BlockingRequest req;
+    http::BlockingRequest req;
     req.method = "POST";
     req.url = railway_.url();
     req.headers = {{"Content-Type", "application/json"}};
     if (auth) req.headers.emplace_back("Authorization", "Bearer " + railway_.config().token);
     req.body = boost::json::serialize(boost::json::object{{"query", query}, {"variables", variables}});
-    auto res = proxy::blocking_call(req);
+    auto res = http::blocking_call(req);
     EXPECT_TRUE(res.ok());
     if (!res.ok()) return {};
     EXPECT_EQ(res->status, 200u);

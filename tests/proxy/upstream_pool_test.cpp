@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "proxy/upstream.hpp"
+#include "http/upstream.hpp"
 #include "support/fake_server.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/test_server.hpp"
@@ -34,9 +34,9 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using namespace std::chrono_literals;
-using proxy::UpstreamClient;
-using proxy::UpstreamEndpoint;
-using proxy::UpstreamOptions;
+using http::UpstreamClient;
+using http::UpstreamEndpoint;
+using http::UpstreamOptions;
 using tcp = net::ip::tcp;
 using testing::FakeServerLoop;
 

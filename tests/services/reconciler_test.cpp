@@ -20,8 +20,8 @@
 namespace winston {
 namespace {
 namespace json = boost::json;
-using cells::Observation;
-using cells::Phase;
+using services::Observation;
+using services::Phase;
 using testing::TestDatabase;
 
 /// An "external platform" shared by every FakeProvisioner, like Railway's
@@ -33,13 +33,13 @@ struct World {
   int deletes = 0;
 };
 
-class FakeProvisioner final : public cells::Provisioner {
+class FakeProvisioner final : public services::Provisioner {
  public:
   explicit FakeProvisioner(World& world) : world_(world) {}
   std::string_view backend() const override { return "local"; }
 
-  Result<Observation> ensure_running(const cells::CellSpec& spec, cells::ExternalIds& ids,
-                                     cells::Recorder& rec) override {
+  Result<Observation> ensure_running(const services::CellSpec& spec, services::ExternalIds& ids,
+                                     services::Recorder& rec) override {
     const InFlight guard(*this, spec.tenant_slug);
     {
       std::lock_guard lock(mu_);
@@ -73,14 +73,14 @@ class FakeProvisioner final : public cells::Provisioner {
     if (crashed) return Observation{Phase::kFailed, "", 0, "the gateway crashed (exit 1)", {}};
     return Observation{Phase::kReady, "http://" + name + ".internal:8080", running, "", {}};
   }
-  Result<Observation> ensure_stopped(const cells::CellSpec& spec, cells::ExternalIds&, cells::Recorder&) override {
+  Result<Observation> ensure_stopped(const services::CellSpec& spec, services::ExternalIds&, services::Recorder&) override {
     const InFlight guard(*this, spec.tenant_slug);
     ++stop_calls;
     std::lock_guard lock(world_.mu);
     world_.resources["cell-" + spec.tenant_slug] = -1;
     return Observation{Phase::kStopped, "", 0, "", {}};
   }
-  Result<Observation> ensure_deleted(const cells::CellSpec& spec, cells::ExternalIds& ids, cells::Recorder&) override {
+  Result<Observation> ensure_deleted(const services::CellSpec& spec, services::ExternalIds& ids, services::Recorder&) override {
     const InFlight guard(*this, spec.tenant_slug);
     ++delete_calls;
     std::lock_guard lock(world_.mu);
@@ -96,7 +96,7 @@ class FakeProvisioner final : public cells::Provisioner {
   int max_cell_in_flight = 0;  // on one cell: must stay 1
   std::atomic<bool> crashed{false};
   std::chrono::milliseconds dwell{0};
-  cells::CellSpec last_spec;
+  services::CellSpec last_spec;
 
  private:
   struct InFlight {

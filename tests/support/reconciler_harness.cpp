@@ -21,7 +21,7 @@ ReconcilerHarness::ReconcilerHarness(const TestDatabase& db, const std::function
 }
 
 std::unique_ptr<services::Reconciler> ReconcilerHarness::reconciler(
-    std::map<std::string, cells::Provisioner*, std::less<>> backends, const std::string& owner_prefix) {
+    std::map<std::string, services::Provisioner*, std::less<>> backends, const std::string& owner_prefix) {
   auto o = options;
   o.owner_prefix = owner_prefix;
   o.before_step = [this](std::string_view step) -> Status {

@@ -22,7 +22,7 @@ class ReconcilerHarness {
   /// `tweak` adjusts the runtime's configuration (e.g. to configure Railway).
   explicit ReconcilerHarness(const TestDatabase& db, const std::function<void(app::Config&)>& tweak = {});
 
-  std::unique_ptr<services::Reconciler> reconciler(std::map<std::string, cells::Provisioner*, std::less<>> backends,
+  std::unique_ptr<services::Reconciler> reconciler(std::map<std::string, services::Provisioner*, std::less<>> backends,
                                                    const std::string& owner_prefix = "test-a/");
   /// POST /v1/tenants; returns the tenant id.
   std::string create(const std::string& slug, bool provision = true, const std::string& backend = "");

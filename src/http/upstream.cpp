@@ -1,4 +1,4 @@
-#include "proxy/upstream.hpp"
+#include "http/upstream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -22,7 +22,7 @@
 #include "core/log.hpp"
 #include "core/retry_after.hpp"
 
-namespace winston::proxy {
+namespace winston::http {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
@@ -376,4 +376,4 @@ net::awaitable<Result<std::unique_ptr<UpstreamResponse>>> UpstreamClient::send(c
   }
 }
 
-}  // namespace winston::proxy
+}  // namespace winston::http

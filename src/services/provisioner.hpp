@@ -22,7 +22,7 @@
 #include "agent/config_generator.hpp"
 #include "core/error.hpp"
 
-namespace winston::cells {
+namespace winston::services {
 
 /// What the cell should run. Holds secrets in clear: never log it.
 struct CellSpec {
@@ -93,4 +93,4 @@ class Provisioner {
   virtual void shutdown() {}
 };
 
-}  // namespace winston::cells
+}  // namespace winston::services

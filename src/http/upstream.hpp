@@ -29,7 +29,7 @@
 
 #include "core/error.hpp"
 
-namespace winston::proxy {
+namespace winston::http {
 
 namespace bhttp = boost::beast::http;
 
@@ -149,4 +149,4 @@ class UpstreamClient {
   UpstreamPoolStats stats_;
 };
 
-}  // namespace winston::proxy
+}  // namespace winston::http

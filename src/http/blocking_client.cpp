@@ -1,4 +1,4 @@
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,9 +7,9 @@
 
 #include <optional>
 
-#include "proxy/upstream.hpp"
+#include "http/upstream.hpp"
 
-namespace winston::proxy {
+namespace winston::http {
 namespace net = boost::asio;
 namespace {
 
@@ -93,4 +93,4 @@ Result<BlockingResponse> blocking_call(const BlockingRequest& request, const Blo
   return std::move(*out);
 }
 
-}  // namespace winston::proxy
+}  // namespace winston::http

@@ -1,12 +1,12 @@
-#include "cells/gateway_chat.hpp"
+#include "agent/gateway_chat.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include "core/text.hpp"
-#include "proxy/blocking_client.hpp"
+#include "http/blocking_client.hpp"
 
-namespace winston::cells {
+namespace winston::agent {
 namespace json = boost::json;
 
 namespace {
@@ -21,7 +21,7 @@ std::string request_body(const GatewayChatRequest& r) {
 }
 
 // The gateway's own error message ({"error":{"message"}}), shortened; the status alone when there is none.
-std::string gateway_message(const proxy::BlockingResponse& res) {
+std::string gateway_message(const http::BlockingResponse& res) {
   boost::system::error_code ec;
   const auto doc = json::parse(res.body, ec);
   std::string text;
@@ -34,7 +34,7 @@ std::string gateway_message(const proxy::BlockingResponse& res) {
   return text.empty() ? fmt::format("HTTP {}", res.status) : fmt::format("HTTP {}: {}", res.status, text);
 }
 
-Error status_error(const proxy::BlockingResponse& res) {
+Error status_error(const http::BlockingResponse& res) {
   const std::string what = gateway_message(res);
   if (res.status == 401 || res.status == 403) {
     return {ErrorCode::kBadGateway,
@@ -73,12 +73,12 @@ Result<GatewayAnswer> parse_answer(const std::string& body) {
 Result<GatewayAnswer> exchange(const GatewayChatRequest& r, const GatewayChatOptions& options) {
   std::string url = r.base_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  proxy::BlockingOptions o;
+  http::BlockingOptions o;
   o.connect_timeout = options.connect_timeout;
   o.response_timeout = options.timeout;
   o.max_response_bytes = options.max_response_bytes;
   const auto started = std::chrono::steady_clock::now();
-  auto res = proxy::blocking_call({"POST", url + "/v1/chat/completions",
+  auto res = http::blocking_call({"POST", url + "/v1/chat/completions",
                                    {{"Authorization", "Bearer " + r.token}, {"Content-Type", "application/json"}},
                                    request_body(r)},
                                   o);
@@ -110,4 +110,4 @@ Result<GatewayAnswer> gateway_chat(const GatewayChatRequest& request, const Gate
   return out;
 }
 
-}  // namespace winston::cells
+}  // namespace winston::agent

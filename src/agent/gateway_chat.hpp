@@ -18,7 +18,7 @@
 
 #include "core/error.hpp"
 
-namespace winston::cells {
+namespace winston::agent {
 
 inline constexpr std::string_view kGatewayModel = "openclaw/default";
 
@@ -48,4 +48,4 @@ struct GatewayAnswer {
 /// the tenant has no credits (HTTP 402).
 Result<GatewayAnswer> gateway_chat(const GatewayChatRequest& request, const GatewayChatOptions& options);
 
-}  // namespace winston::cells
+}  // namespace winston::agent

@@ -17,7 +17,7 @@
 
 #include "core/error.hpp"
 
-namespace winston::proxy {
+namespace winston::http {
 
 struct BlockingRequest {
   std::string method = "GET";  // GET, POST, PUT, PATCH, DELETE
@@ -48,4 +48,4 @@ struct BlockingResponse {
 /// Messages name the host, never the headers.
 Result<BlockingResponse> blocking_call(const BlockingRequest& request, const BlockingOptions& options = {});
 
-}  // namespace winston::proxy
+}  // namespace winston::http
