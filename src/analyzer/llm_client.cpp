@@ -103,7 +103,10 @@ Result<std::string> assistant_text(WireApi api, std::string_view body) {
 }  // namespace
 
 Result<std::string> LlmClient::complete(const Chat& chat, std::string_view api_key) const {
-  WINSTON_TRY_ASSIGN(auto endpoint, http::UpstreamEndpoint::parse(options_.base_url));
+  const std::string base_url =
+      options_.base_url.empty() && options_.own_proxy_url ? options_.own_proxy_url() : options_.base_url;
+  if (base_url.empty()) return Error::unavailable("no proxy URL is configured for the analyzer");
+  WINSTON_TRY_ASSIGN(auto endpoint, http::UpstreamEndpoint::parse(base_url));
   if (endpoint.base_path.ends_with("/v1")) endpoint.base_path.resize(endpoint.base_path.size() - 3);
   http::BlockingOptions call;
   call.connect_timeout = options_.connect_timeout;

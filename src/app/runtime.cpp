@@ -234,16 +234,19 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
   config_options.default_skills = config_.agent_default_skills;
   configs_ = std::make_unique<services::ConfigService>(*db_, clock_, config_.catalog, assets_, secret_box_, *keys_,
                                                        std::move(config_options));
-  services::AnalyzerOptions analyzer_options;
-  analyzer_options.proxy_base_url = config_.analyzer_proxy_url;
-  analyzer_options.own_proxy_url = [this] { return own_proxy_url(); };
-  analyzer_options.model = config_.analyzer_model;
+  analyzer::LlmOptions llm;
+  llm.base_url = config_.analyzer_proxy_url;
+  llm.own_proxy_url = [this] { return own_proxy_url(); };
+  llm.model = config_.analyzer_model;
   const auto* model = config_.catalog.find(config_.analyzer_model);
   const auto* provider = model != nullptr ? config_.catalog.provider(model->provider) : nullptr;
-  analyzer_options.wire_api = provider != nullptr ? provider->api : WireApi::kOpenAIChat;
-  analyzer_options.response_timeout = std::chrono::milliseconds(config_.analyzer_llm_timeout_ms);
+  llm.api = provider != nullptr ? provider->api : WireApi::kOpenAIChat;
+  llm.response_timeout = std::chrono::milliseconds(config_.analyzer_llm_timeout_ms);
+  analyzer_model_ = std::make_unique<analyzer::LlmClient>(std::move(llm));
+  services::AnalyzerOptions analyzer_options;
   analyzer_options.api_key = [this] { return configs_->system_api_key(); };
-  analyzer_ = std::make_unique<services::AnalyzerService>(*db_, clock_, *fetcher_, std::move(analyzer_options));
+  analyzer_ = std::make_unique<services::AnalyzerService>(*db_, clock_, *fetcher_, *analyzer_model_,
+                                                          std::move(analyzer_options));
   api::register_system_routes(
       router_, [this] { return db_->ping(); }, [this] { return metrics_.render(); }, auth_);
   instances_ = std::make_unique<services::InstanceService>(*db_, clock_, configured_backends(config_),

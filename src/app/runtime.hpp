@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "agent/assets.hpp"
+#include "analyzer/llm_client.hpp"
 #include "analyzer/site_fetcher.hpp"
 #include "api/admin_api.hpp"
 #include "app/config.hpp"
@@ -96,6 +97,7 @@ class Runtime {
   agent::AgentAssets assets_;
   std::unique_ptr<services::ConfigService> configs_;
   std::unique_ptr<analyzer::HttpSiteFetcher> fetcher_;
+  std::unique_ptr<analyzer::LlmClient> analyzer_model_;  // before analyzer_, which holds a reference to it
   std::unique_ptr<services::AnalyzerService> analyzer_;
   std::unique_ptr<services::ConnectorService> connectors_;
   std::unique_ptr<services::InstanceService> instances_;

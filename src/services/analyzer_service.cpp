@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include "analyzer/llm_client.hpp"
 #include "analyzer/profile_prompt.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -24,26 +23,13 @@ void add_note(std::vector<std::string>& notes, std::string_view note) {
   if (notes.size() < kMaxNotes) notes.push_back(analyzer::clean_utf8(note, kMaxNoteChars));
 }
 
-analyzer::LlmOptions llm_options(const AnalyzerOptions& o) {
-  analyzer::LlmOptions l;
-  l.base_url = o.proxy_base_url.empty() && o.own_proxy_url ? o.own_proxy_url() : o.proxy_base_url;
-  l.model = o.model;
-  l.api = o.wire_api;
-  l.connect_timeout = o.connect_timeout;
-  l.response_timeout = o.response_timeout;
-  l.max_tokens = o.max_tokens;
-  return l;
-}
-
 /// Asks the model once, and once more with the reason when the first answer
 /// is invalid. Any error means "use the extracted fallback", saying why.
-Result<BusinessProfile> ask_llm(const AnalyzerOptions& o, const analyzer::ProfilePrompt& prompt,
-                                std::vector<std::string>& notes) {
+Result<BusinessProfile> ask_llm(const AnalyzerOptions& o, const analyzer::ChatModel& client,
+                                const analyzer::ProfilePrompt& prompt, std::vector<std::string>& notes) {
   if (!o.api_key) return Error::unavailable("no proxy key is configured for the analyzer");
   auto key = o.api_key();
   if (!key.ok()) return Error::unavailable("no proxy key for the analyzer: " + key.error().message);
-  const analyzer::LlmClient client(llm_options(o));
-  if (client.options().base_url.empty()) return Error::unavailable("no proxy URL is configured for the analyzer");
   analyzer::Chat chat{prompt.system, {{"user", prompt.user}}};
   auto first = client.complete(chat, *key);
   if (!first.ok()) return Error::unavailable("the LLM is unavailable: " + first.error().message);
@@ -136,12 +122,12 @@ Result<StoredProfile> AnalyzerService::analyze(const Actor& actor, std::string_v
 AnalyzerService::Draft AnalyzerService::draft_profile(const Tenant& t, const analyzer::SiteCrawl& crawl) {
   Draft d;
   const auto prompt = analyzer::build_profile_prompt(crawl, t.name, t.industry);
-  auto llm = ask_llm(options_, prompt, d.notes);
+  auto llm = ask_llm(options_, model_, prompt, d.notes);
   if (llm.ok()) {
     d.profile = std::move(llm).value();
     d.from_llm = true;
   } else {
-    log::warn("analyzer.fallback", {{"tenant_id", t.id}, {"model", options_.model}, {"reason", llm.error().message}});
+    log::warn("analyzer.fallback", {{"tenant_id", t.id}, {"model", model_.model_id()}, {"reason", llm.error().message}});
     add_note(d.notes, "built from the extracted site data alone: " + llm.error().message);
     d.profile = analyzer::profile_from_crawl(crawl, t.name, t.industry);
   }
@@ -153,7 +139,7 @@ Result<StoredProfile> AnalyzerService::store(const Actor& actor, const Tenant& t
                                              const analyzer::SiteCrawl& crawl) {
   const EpochMs now = clock_.now_ms();
   const std::string source(draft.from_llm ? kSourceLlm : kSourceExtracted);
-  const std::optional<std::string> model = draft.from_llm ? std::optional<std::string>{options_.model} : std::nullopt;
+  const std::optional<std::string> model = draft.from_llm ? std::optional<std::string>{model_.model_id()} : std::nullopt;
   const json::object extracted = analyzer::crawl_summary(crawl);
   const storage::profiles::ProfileRow row{new_uuid_v7(now), t.id, 0, source, url,
                                           json::serialize(to_json(draft.profile)), json::serialize(extracted), model,

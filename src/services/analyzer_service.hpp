@@ -16,6 +16,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "analyzer/llm_client.hpp"
 #include "analyzer/site.hpp"
 #include "core/business_profile.hpp"
 #include "core/catalog.hpp"
@@ -26,13 +27,6 @@
 namespace winston::services {
 
 struct AnalyzerOptions {
-  std::string proxy_base_url;                  // Winston's proxy, without /v1; empty: `own_proxy_url()`
-  std::function<std::string()> own_proxy_url;  // this process's proxy, known once it listens
-  std::string model = "kimi-k2.5";             // a catalog id
-  WireApi wire_api = WireApi::kOpenAIChat;     // the catalog entry's API
-  std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds response_timeout{180'000};
-  std::int64_t max_tokens = 8192;
   /// The system tenant's proxy key, asked for on every analysis (so a
   /// rotated key is picked up). An error means "no LLM": the extracted
   /// fallback is stored with a note.
@@ -61,8 +55,9 @@ inline constexpr std::int64_t kDefaultProfileListLimit = 50;
 
 class AnalyzerService {
  public:
-  AnalyzerService(storage::Database& db, const Clock& clock, analyzer::SiteFetcher& fetcher, AnalyzerOptions options)
-      : db_(db), clock_(clock), fetcher_(fetcher), options_(std::move(options)) {}
+  AnalyzerService(storage::Database& db, const Clock& clock, analyzer::SiteFetcher& fetcher,
+                  const analyzer::ChatModel& model, AnalyzerOptions options)
+      : db_(db), clock_(clock), fetcher_(fetcher), model_(model), options_(std::move(options)) {}
 
   /// Crawls the tenant's website_url (or `url_override`), builds and stores
   /// the next profile version. kInvalidField "website_url" when there is no
@@ -88,6 +83,7 @@ class AnalyzerService {
   storage::Database& db_;
   const Clock& clock_;
   analyzer::SiteFetcher& fetcher_;
+  const analyzer::ChatModel& model_;
   AnalyzerOptions options_;
 };
 

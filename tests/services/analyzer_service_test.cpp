@@ -104,15 +104,19 @@ class AnalyzerServiceTest : public ::testing::TestWithParam<std::string> {
     auto k = keys.create({"test", {}}, kSystemTenantId, "analyzer");
     ASSERT_TRUE(k.ok()) << k.error().message;
     system_key_ = k->secret;
-    options_.proxy_base_url = "http://127.0.0.1:" + std::to_string(server_->proxy_port());
-    options_.model = "kimi-k2.5";
-    options_.wire_api = WireApi::kOpenAIChat;
-    options_.connect_timeout = std::chrono::milliseconds(2000);
-    options_.response_timeout = std::chrono::milliseconds(10'000);
+    llm_.base_url = "http://127.0.0.1:" + std::to_string(server_->proxy_port());
+    llm_.model = "kimi-k2.5";
+    llm_.api = WireApi::kOpenAIChat;
+    llm_.connect_timeout = std::chrono::milliseconds(2000);
+    llm_.response_timeout = std::chrono::milliseconds(10'000);
     options_.api_key = [this]() -> Result<std::string> { return system_key_; };
   }
 
-  AnalyzerService service() { return AnalyzerService(*db_, clock_, fetcher_, options_); }
+  /// A service over the model as llm_ says now (each kept alive: a service holds a reference).
+  AnalyzerService service() {
+    models_.push_back(std::make_unique<analyzer::LlmClient>(llm_));
+    return AnalyzerService(*db_, clock_, fetcher_, *models_.back(), options_);
+  }
   void answers(std::vector<std::string> texts, unsigned status = 200) {
     FakeBehavior b;
     b.texts = std::move(texts);
@@ -143,6 +147,8 @@ class AnalyzerServiceTest : public ::testing::TestWithParam<std::string> {
   ManualClock clock_{kStart};
   FakeFetcher fetcher_;
   AnalyzerOptions options_;
+  analyzer::LlmOptions llm_;
+  std::vector<std::unique_ptr<analyzer::LlmClient>> models_;
   Tenant tenant_;
   std::string system_key_;
 };
@@ -186,8 +192,8 @@ TEST_P(AnalyzerServiceTest, AnthropicWireApiWorksThroughTheProxy) {
   FakeBehavior b;
   b.text = "```json\n" + kValidAnswer + "\n```";
   anthropic_.set_behavior(b);
-  options_.model = "claude-sonnet-4-6";
-  options_.wire_api = WireApi::kAnthropicMessages;
+  llm_.model = "claude-sonnet-4-6";
+  llm_.api = WireApi::kAnthropicMessages;
   auto r = service().analyze({"admin", {}}, tenant_.id, std::nullopt);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->source, "llm");
@@ -255,7 +261,7 @@ TEST_P(AnalyzerServiceTest, UpstreamErrorFallsBackToTheExtractedProfile) {
 }
 
 TEST_P(AnalyzerServiceTest, UnreachableProxyFallsBackToTheExtractedProfile) {
-  options_.proxy_base_url = "http://127.0.0.1:1";
+  llm_.base_url = "http://127.0.0.1:1";
   auto r = service().analyze({"admin", {}}, tenant_.slug, std::nullopt);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->source, "extracted");
@@ -268,7 +274,7 @@ TEST_P(AnalyzerServiceTest, SlowModelTimesOutIntoTheFallback) {
   b.text = kValidAnswer;
   b.first_byte_delay = std::chrono::milliseconds(2000);
   openai_.set_behavior(b);
-  options_.response_timeout = std::chrono::milliseconds(300);
+  llm_.response_timeout = std::chrono::milliseconds(300);
   auto r = service().analyze({"admin", {}}, tenant_.slug, std::nullopt);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->source, "extracted");
@@ -296,7 +302,7 @@ TEST_P(AnalyzerServiceTest, HistoryKeepsEveryVersion) {
   auto svc = service();
   auto v1 = svc.analyze({"admin", {}}, tenant_.slug, std::nullopt);
   ASSERT_TRUE(v1.ok()) << v1.error().message;
-  options_.proxy_base_url = "http://127.0.0.1:1";
+  llm_.base_url = "http://127.0.0.1:1";
   clock_.advance(1000);
   auto v2 = service().analyze({"cli:root", {}}, tenant_.id, std::string("https://other.example.com/"));
   ASSERT_TRUE(v2.ok()) << v2.error().message;
