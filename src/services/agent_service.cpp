@@ -28,7 +28,7 @@ bool session_char(char c) {
 }
 
 // The tenant's cell, if it can take a message now; the connection is released before the (long) relay.
-Result<inst::InstanceRow> running_cell(storage::Database& db, std::string_view tenant) {
+Result<CellInstance> running_cell(storage::Database& db, std::string_view tenant) {
   WINSTON_TRY_ASSIGN(auto conn, db.acquire());
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   WINSTON_TRY_ASSIGN(auto row, inst::find_by_tenant(*conn, t.id));
@@ -78,7 +78,7 @@ Result<AgentReply> AgentService::ask(const Actor& actor, std::string_view tenant
 }
 
 // One row per relayed message, answered or not: sizes, model and usage, never the texts nor the token.
-Status AgentService::audit(const Actor& actor, const inst::InstanceRow& cell, const AgentMessage& m,
+Status AgentService::audit(const Actor& actor, const CellInstance& cell, const AgentMessage& m,
                            const Result<agent::GatewayAnswer>& outcome, std::int64_t duration_ms) {
   json::object details{{"instance_id", cell.id},
                        {"message_bytes", m.message.size()},

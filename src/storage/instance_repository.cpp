@@ -22,8 +22,8 @@ Result<std::optional<CellState>> opt_cell_state_of(const std::optional<std::stri
   return std::optional<CellState>{state};
 }
 
-Result<InstanceRow> from_row(const Row& r) {
-  InstanceRow i;
+Result<CellInstance> from_row(const Row& r) {
+  CellInstance i;
   i.id = r.str(0);
   i.tenant_id = r.str(1);
   i.backend = r.str(2);
@@ -53,8 +53,8 @@ Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{n
 
 Value opt(const std::optional<CellState>& s) { return s ? Value{std::string(to_string(*s))} : Value{nullptr}; }
 
-Result<std::vector<InstanceRow>> from_rows(const std::vector<Row>& rows) {
-  std::vector<InstanceRow> out;
+Result<std::vector<CellInstance>> from_rows(const std::vector<Row>& rows) {
+  std::vector<CellInstance> out;
   for (const auto& r : rows) {
     WINSTON_TRY_ASSIGN(auto i, from_row(r));
     out.push_back(std::move(i));
@@ -62,18 +62,18 @@ Result<std::vector<InstanceRow>> from_rows(const std::vector<Row>& rows) {
   return out;
 }
 
-Result<std::optional<InstanceRow>> one(Connection& c, std::string_view where, std::string_view arg) {
+Result<std::optional<CellInstance>> one(Connection& c, std::string_view where, std::string_view arg) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + std::string(kFrom) + "WHERE " +
                                             std::string(where),
                                         {std::string(arg)}));
-  if (rows.empty()) return std::optional<InstanceRow>{};
+  if (rows.empty()) return std::optional<CellInstance>{};
   WINSTON_TRY_ASSIGN(auto i, from_row(rows.front()));
-  return std::optional<InstanceRow>{std::move(i)};
+  return std::optional<CellInstance>{std::move(i)};
 }
 
 }  // namespace
 
-Status insert(Connection& c, const InstanceRow& i) {
+Status insert(Connection& c, const CellInstance& i) {
   WINSTON_TRY(c.query("INSERT INTO tenant_instances (id, tenant_id, backend, desired_state, actual_state, external_ids, "
                       "attempts, next_attempt_at, step, delete_tenant, created_at, updated_at) "
                       "VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, 0, $9, $9)",
@@ -83,11 +83,11 @@ Status insert(Connection& c, const InstanceRow& i) {
   return {};
 }
 
-Result<std::optional<InstanceRow>> find_by_tenant(Connection& c, std::string_view tenant_id) {
+Result<std::optional<CellInstance>> find_by_tenant(Connection& c, std::string_view tenant_id) {
   return one(c, "i.tenant_id = $1", tenant_id);
 }
 
-Result<std::optional<InstanceRow>> get(Connection& c, std::string_view id) { return one(c, "i.id = $1", id); }
+Result<std::optional<CellInstance>> get(Connection& c, std::string_view id) { return one(c, "i.id = $1", id); }
 
 Status lock(Connection& c, std::string_view id) {
   if (c.backend() != Backend::kPostgres) return {};
@@ -95,7 +95,7 @@ Status lock(Connection& c, std::string_view id) {
   return {};
 }
 
-Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
+Result<std::vector<CellInstance>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
                                       std::int64_t offset) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kColumns) + std::string(kFrom) +
                                             "WHERE (CAST($1 AS TEXT) IS NULL OR i.actual_state = $1) "
@@ -135,7 +135,7 @@ Result<std::int64_t> release_stale(Connection& c, std::string_view prefix) {
   return static_cast<std::int64_t>(rows.size());
 }
 
-Result<bool> save_progress(Connection& c, const InstanceRow& i, std::string_view owner, bool release) {
+Result<bool> save_progress(Connection& c, const CellInstance& i, std::string_view owner, bool release) {
   WINSTON_TRY_ASSIGN(
       auto rows,
       c.query("UPDATE tenant_instances SET actual_state = $3, external_ids = $4, url = $5, snapshot_version = $6, "
@@ -163,24 +163,24 @@ Status wake(Connection& c, std::string_view id, EpochMs now, bool reset) {
   return {};
 }
 
-Status append_event(Connection& c, const EventRow& e) {
+Status append_event(Connection& c, const CellEvent& e) {
   WINSTON_TRY(c.query("INSERT INTO instance_events (id, instance_id, tenant_id, at, kind, from_state, to_state, message) "
                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                       {e.id, e.instance_id, e.tenant_id, e.at, e.kind, opt(e.from_state), opt(e.to_state), e.message}));
   return {};
 }
 
-Result<std::vector<EventRow>> events(Connection& c, std::string_view instance_id, std::int64_t limit,
+Result<std::vector<CellEvent>> events(Connection& c, std::string_view instance_id, std::int64_t limit,
                                      std::int64_t offset) {
   WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT id, instance_id, tenant_id, at, kind, from_state, to_state, message "
                                         "FROM instance_events WHERE instance_id = $1 ORDER BY at DESC, id DESC "
                                         "LIMIT $2 OFFSET $3",
                                         {std::string(instance_id), limit, offset}));
-  std::vector<EventRow> out;
+  std::vector<CellEvent> out;
   for (const auto& r : rows) {
     WINSTON_TRY_ASSIGN(const auto from, opt_cell_state_of(r.opt_str(5)));
     WINSTON_TRY_ASSIGN(const auto to, opt_cell_state_of(r.opt_str(6)));
-    EventRow e{.id = r.str(0), .instance_id = r.str(1), .tenant_id = r.str(2), .at = r.i64(3), .kind = r.str(4),
+    CellEvent e{.id = r.str(0), .instance_id = r.str(1), .tenant_id = r.str(2), .at = r.i64(3), .kind = r.str(4),
                .from_state = from, .to_state = to, .message = r.str(7)};
     out.push_back(std::move(e));
   }

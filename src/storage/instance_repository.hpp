@@ -14,18 +14,14 @@
 
 namespace winston::storage::instances {
 
-// The records are core types; the old names stay while callers move to them.
-using InstanceRow = CellInstance;
-using EventRow = CellEvent;
-
-Status insert(Connection& c, const InstanceRow& row);
-Result<std::optional<InstanceRow>> find_by_tenant(Connection& c, std::string_view tenant_id);
-Result<std::optional<InstanceRow>> get(Connection& c, std::string_view id);
+Status insert(Connection& c, const CellInstance& row);
+Result<std::optional<CellInstance>> find_by_tenant(Connection& c, std::string_view tenant_id);
+Result<std::optional<CellInstance>> get(Connection& c, std::string_view id);
 /// Holds the row until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE already does), so a
 /// reconciler cannot claim it in between.
 Status lock(Connection& c, std::string_view id);
 /// Newest first; `state` filters on actual_state when set.
-Result<std::vector<InstanceRow>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
+Result<std::vector<CellInstance>> list(Connection& c, const std::optional<std::string>& state, std::int64_t limit,
                                       std::int64_t offset);
 Result<std::int64_t> count(Connection& c, const std::optional<std::string>& state);
 
@@ -39,16 +35,16 @@ Result<std::int64_t> release_stale(Connection& c, std::string_view prefix);
 /// Writes the reconciler's fields (actual state, ids, url, version, attempts,
 /// error, step, next attempt, ready_at) and frees or keeps the lease, only
 /// while `owner` holds it; false when the lease was lost.
-Result<bool> save_progress(Connection& c, const InstanceRow& row, std::string_view owner, bool release);
+Result<bool> save_progress(Connection& c, const CellInstance& row, std::string_view owner, bool release);
 /// The operator's wish: sets desired_state (and delete_tenant), resets
 /// attempts and makes the instance due now.
 Status set_desired(Connection& c, std::string_view id, DesiredState desired, bool delete_tenant, EpochMs now);
 /// Makes the instance due now (a new snapshot, a retry), resetting attempts when `reset`.
 Status wake(Connection& c, std::string_view id, EpochMs now, bool reset);
 
-Status append_event(Connection& c, const EventRow& e);
+Status append_event(Connection& c, const CellEvent& e);
 /// Newest first.
-Result<std::vector<EventRow>> events(Connection& c, std::string_view instance_id, std::int64_t limit,
+Result<std::vector<CellEvent>> events(Connection& c, std::string_view instance_id, std::int64_t limit,
                                      std::int64_t offset);
 
 }  // namespace winston::storage::instances
