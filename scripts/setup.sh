@@ -11,6 +11,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 curl util-linux openssl
+  clang-format-15 clang-tidy-15
 )
 # npm installs the Node-side test dependencies (scripts/node-deps.sh); any
 # Node >= 18 with npm will do, Debian's own if none is installed.

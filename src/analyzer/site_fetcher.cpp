@@ -24,6 +24,7 @@
 #include <thread>
 #include <variant>
 
+#include "http/awaitable.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
 
@@ -39,7 +40,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+using ::winston::http::kTuple;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxShownUrl = 200;

@@ -221,7 +221,9 @@ Runtime::Runtime(Config config, const Clock& clock, Role role, std::unique_ptr<s
       keys_(std::make_unique<services::KeyService>(*db_, clock_, config_.key_cache_ms)),
       metering_(std::make_unique<services::MeteringService>(
           *db_, clock_,
-          services::MeteringOptions{config_.tokens_per_credit, config_.reservation_ttl_ms, config_.instance_id})),
+          services::MeteringOptions{.tokens_per_credit = config_.tokens_per_credit,
+                                    .reservation_ttl_ms = config_.reservation_ttl_ms,
+                                    .instance_id = config_.instance_id})),
       assets_(std::move(assets)),
       fetcher_(std::move(fetcher)),
       auth_(config_.admin_token),
@@ -368,7 +370,7 @@ Status Runtime::start() {
   if (proxy) {
     WINSTON_TRY_ASSIGN(proxy_port_, proxy_server_->listen(config_.proxy_listen, config_.proxy_port));
     // Before the first request: whatever this instance held when it last died is resolved now.
-    WINSTON_TRY(metering_->recover_orphans(true));
+    WINSTON_TRY(metering_->recover_orphans(services::MeteringService::Orphans::kExpiredAndOwn));
     proxy_server_->start();
     schedule_sweep();
   }
@@ -395,7 +397,7 @@ void Runtime::schedule_sweep() {
   sweep_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     net::post(handler_pool_, [this] {
-      auto r = metering_->recover_orphans(false);
+      auto r = metering_->recover_orphans(services::MeteringService::Orphans::kExpired);
       if (!r.ok()) log::warn("credits.sweep_failed", {{"error", r.error().message}});
     });
     schedule_sweep();

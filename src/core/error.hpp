@@ -99,10 +99,12 @@ inline Status ok_status() { return {}; }
 /// Evaluates a Result-returning expression; returns its error from the
 /// enclosing function, or binds the value to `lhs`.
 #define WINSTON_TRY_ASSIGN(lhs, expr) WINSTON_TRY_ASSIGN_IMPL(WINSTON_CONCAT(winston_r_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `tmp` and `lhs` are declarations, which cannot be parenthesised.
 #define WINSTON_TRY_ASSIGN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                            \
   if (!tmp.ok()) return std::move(tmp).error(); \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// Evaluates a Status-returning expression; returns its error on failure.
 #define WINSTON_TRY(expr)                                              \

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 
+#include "http/awaitable.hpp"
 #include "core/clock.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -21,7 +22,6 @@ namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 namespace {
 
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 bool valid_request_id(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {

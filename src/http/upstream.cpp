@@ -18,6 +18,7 @@
 #include <random>
 #include <variant>
 
+#include "http/awaitable.hpp"
 #include "core/log.hpp"
 #include "core/retry_after.hpp"
 
@@ -27,7 +28,6 @@ namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 namespace {
 
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::size_t kReadChunk = 16 * 1024;
 
 bool retryable_status(unsigned s) { return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
@@ -289,11 +289,13 @@ net::awaitable<UpstreamClient::Exchange> UpstreamClient::exchange(UpstreamConnec
   conn.reset_parser();
   conn.lowest().expires_after(options_.first_byte_timeout);
   auto [wec, wn] = co_await conn.write(req);
-  if (wec) co_return Exchange{wec, true, wec != beast::error::timeout};
+  if (wec) co_return Exchange{.ec = wec, .on_write = true, .silent = wec != beast::error::timeout};
   auto [hec, hn] = co_await conn.read_header();
   // Nothing parsed and nothing buffered: not one byte came back. A timeout
   // instead means the server has the request and is slow with it.
-  if (hec) co_return Exchange{hec, false, hn == 0 && conn.buffer_.size() == 0 && hec != beast::error::timeout};
+  if (hec) {
+    co_return Exchange{.ec = hec, .silent = hn == 0 && conn.buffer_.size() == 0 && hec != beast::error::timeout};
+  }
   co_return Exchange{};
 }
 

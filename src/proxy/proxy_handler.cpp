@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "http/awaitable.hpp"
 #include "core/ids.hpp"
 #include "http/blocking.hpp"
 #include "core/log.hpp"
@@ -16,7 +17,7 @@ namespace net = boost::asio;
 namespace json = boost::json;
 namespace {
 
-constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+using http::kTuple;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -178,6 +179,65 @@ bhttp::request<bhttp::string_body> ProxyHandler::upstream_request(const Call& ca
   return req;
 }
 
+Status ProxyHandler::admit(Call& call, std::string_view body) {
+  auto parsed = parse_request(call.api, body);
+  if (!parsed.ok()) return parsed.error();
+  call.request = std::move(parsed).value();
+  call.entry = catalog_.find(call.request.model);
+  if (call.entry == nullptr) {
+    return Error{.code = ErrorCode::kNotFound,
+                 .message = fmt::format(
+                     "model '{}' is not in this deployment's catalog; GET /v1/models lists the models you can use",
+                     call.request.model)};
+  }
+  if (!call.who.may_use(*call.entry)) {
+    // Before the API check, the reservation and any upstream byte: a model
+    // the tier is not offered is refused the same way on either API.
+    metrics_.tier_refused(call.who.tier, call.entry->id);
+    return Error{.code = ErrorCode::kForbidden,
+                 .message = fmt::format(
+                     "model '{}' is not offered to the '{}' tier; GET /v1/models lists the models your tier can use",
+                     call.entry->id, call.who.tier)};
+  }
+  call.provider = catalog_.provider(call.entry->provider);
+  if (call.provider->api != call.api) {
+    const bool anthropic = call.provider->api == WireApi::kAnthropicMessages;
+    return Error::invalid("model", fmt::format("model '{}' is served over the {} API: send it to POST {}",
+                                               call.entry->id,
+                                               anthropic ? "Anthropic Messages" : "OpenAI Chat Completions",
+                                               anthropic ? "/v1/messages" : "/v1/chat/completions"));
+  }
+  return {};
+}
+
+net::awaitable<Status> ProxyHandler::reserve(Call& call) {
+  const auto max_out =
+      call.request.max_output_tokens > 0 ? call.request.max_output_tokens : call.entry->max_output_tokens;
+  const services::ReserveRequest rr{
+      .tenant_id = call.who.tenant_id,
+      .api_key_id = call.who.key_id,
+      .request_id = call.request_id,
+      .model = call.entry->id,
+      .estimate_mc = reservation_estimate(call.body_bytes, max_out, call.entry->multiplier_milli,
+                                          metering_.tokens_per_credit())};
+  const auto reserve = [this, rr] { return metering_.reserve(rr); };
+  auto reserve_result = co_await http::run_blocking(pool_, reserve);
+  auto& reservation = *reserve_result;
+  if (!reservation.ok()) co_return reservation.error();
+  call.reservation = std::move(reservation).value();
+  // Looked up after the reservation: a tenant with nothing left hears 402 whatever
+  // the deployment's provider keys; an unconfigured provider then releases the hold.
+  const auto endpoint = endpoints_.find(call.provider->id);
+  if (endpoint == endpoints_.end()) {
+    auto released = co_await settle(call, {}, "upstream_error", std::nullopt);
+    (void)released;
+    co_return Error{.code = ErrorCode::kUnavailable,
+                    .message = "the provider of this model is not configured on this deployment"};
+  }
+  call.endpoint = endpoint->second;
+  co_return Status{};
+}
+
 net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   Call call;
   call.api = api;
@@ -186,62 +246,12 @@ net::awaitable<void> ProxyHandler::handle_llm(http::Exchange& ex, WireApi api) {
   auto who = co_await authenticate(ex, api, call.request_id);
   if (!who) co_return;
   call.who = std::move(*who);
-  auto parsed = parse_request(api, ex.request.body());
-  if (!parsed.ok()) {
-    co_await reply_error(ex, api, parsed.error().code, parsed.error().message, call.request_id);
+  Status admitted = admit(call, ex.request.body());
+  if (admitted.ok()) admitted = co_await reserve(call);
+  if (!admitted.ok()) {
+    co_await reply_error(ex, api, admitted.error().code, admitted.error().message, call.request_id);
     co_return;
   }
-  call.request = std::move(parsed).value();
-  call.entry = catalog_.find(call.request.model);
-  if (call.entry == nullptr) {
-    const auto message = fmt::format(
-        "model '{}' is not in this deployment's catalog; GET /v1/models lists the models you can use",
-        call.request.model);
-    co_await reply_error(ex, api, ErrorCode::kNotFound, message, call.request_id);
-    co_return;
-  }
-  if (!call.who.may_use(*call.entry)) {
-    // Before the API check, the reservation and any upstream byte: a model
-    // the tier is not offered is refused the same way on either API.
-    metrics_.tier_refused(call.who.tier, call.entry->id);
-    const auto message = fmt::format(
-        "model '{}' is not offered to the '{}' tier; GET /v1/models lists the models your tier can use",
-        call.entry->id, call.who.tier);
-    co_await reply_error(ex, api, ErrorCode::kForbidden, message, call.request_id);
-    co_return;
-  }
-  call.provider = catalog_.provider(call.entry->provider);
-  if (call.provider->api != api) {
-    const bool anthropic = call.provider->api == WireApi::kAnthropicMessages;
-    const auto message = fmt::format("model '{}' is served over the {} API: send it to POST {}", call.entry->id,
-                                     anthropic ? "Anthropic Messages" : "OpenAI Chat Completions",
-                                     anthropic ? "/v1/messages" : "/v1/chat/completions");
-    co_await reply_error(ex, api, ErrorCode::kInvalidField, message, call.request_id);
-    co_return;
-  }
-  const auto max_out = call.request.max_output_tokens > 0 ? call.request.max_output_tokens : call.entry->max_output_tokens;
-  const services::ReserveRequest rr{call.who.tenant_id, call.who.key_id, call.request_id, call.entry->id,
-                                    reservation_estimate(call.body_bytes, max_out, call.entry->multiplier_milli,
-                                                         metering_.tokens_per_credit())};
-  const auto reserve = [this, rr] { return metering_.reserve(rr); };
-  auto reserve_result = co_await http::run_blocking(pool_, reserve);
-  auto& reservation = *reserve_result;
-  if (!reservation.ok()) {
-    co_await reply_error(ex, api, reservation.error().code, reservation.error().message, call.request_id);
-    co_return;
-  }
-  call.reservation = std::move(reservation).value();
-  // Looked up after the reservation: a tenant with nothing left hears 402 whatever
-  // the deployment's provider keys; an unconfigured provider then releases the hold.
-  const auto endpoint = endpoints_.find(call.provider->id);
-  if (endpoint == endpoints_.end()) {
-    auto released = co_await settle(call, {}, "upstream_error", std::nullopt);
-    (void)released;
-    co_await reply_error(ex, api, ErrorCode::kUnavailable,
-                         "the provider of this model is not configured on this deployment", call.request_id);
-    co_return;
-  }
-  call.endpoint = endpoint->second;
 
   const auto sent = Clock::now();
   auto outgoing = upstream_request(call, ex.request);
@@ -346,9 +356,8 @@ net::awaitable<void> ProxyHandler::relay_whole(http::Exchange& ex, Call& call, h
   co_await write(ex, std::move(res));
 }
 
-net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, http::UpstreamResponse& resp) {
-  const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
-  metrics_.stream_opened();
+net::awaitable<bool> ProxyHandler::write_stream_head(http::Exchange& ex, const Call& call,
+                                                     http::UpstreamResponse& resp) {
   bhttp::response<bhttp::empty_body> head{bhttp::status::ok, ex.request.version()};
   head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
   head.set(bhttp::field::cache_control, "no-cache");
@@ -364,13 +373,15 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
   head.keep_alive(ex.request.keep_alive());
   bhttp::response_serializer<bhttp::empty_body> sr{head};
   ex.stream.expires_after(options_.write_timeout);
-  auto [hec, hn] = co_await bhttp::async_write_header(ex.stream, sr, kTuple);
+  auto [ec, n] = co_await bhttp::async_write_header(ex.stream, sr, kTuple);
+  co_return !ec;
+}
 
-  StreamMeter meter(call.api, call.api == WireApi::kOpenAIChat && !call.request.client_wants_usage);
+net::awaitable<std::string> ProxyHandler::pump_stream(http::Exchange& ex, StreamMeter& meter,
+                                                      http::UpstreamResponse& resp) {
   std::string status = "ok";
-  bool client_gone = static_cast<bool>(hec);
   std::string out;
-  while (!client_gone) {
+  for (;;) {
     out.clear();
     auto piece = co_await resp.read_some();
     if (!piece.ok()) {
@@ -390,13 +401,37 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
       ex.stream.expires_after(options_.write_timeout);
       const auto chunk = bhttp::make_chunk(net::buffer(out));
       auto [wec, wn] = co_await net::async_write(ex.stream, chunk, kTuple);
-      client_gone = static_cast<bool>(wec);
+      if (wec) co_return "cancelled";
     }
-    if (status != "ok" || resp.done()) break;
+    if (status != "ok" || resp.done()) co_return status;
   }
-  if (client_gone) {
+}
+
+namespace {
+
+// What a stream is charged: what the provider reported; where it never reported
+// output, at least an estimate from the text relayed.
+TokenUsage stream_tokens(const StreamMeter& meter, std::size_t body_bytes) {
+  TokenUsage tokens = meter.usage();
+  if (!meter.complete() || !meter.saw_usage()) {
+    tokens.output = std::max(tokens.output, estimate_tokens(meter.text_bytes()));
+    if (!meter.saw_usage()) tokens.input = estimate_tokens(body_bytes);
+  }
+  return tokens;
+}
+
+}  // namespace
+
+net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, http::UpstreamResponse& resp) {
+  const auto sent = Clock::now() - std::chrono::milliseconds(call.ttfb_ms.value_or(0));
+  metrics_.stream_opened();
+  StreamMeter meter(call.api, call.api == WireApi::kOpenAIChat && !call.request.client_wants_usage);
+  const bool head_written = co_await write_stream_head(ex, call, resp);
+  // Not `cond ? co_await … : …`: GCC 12 frees that temporary twice in a coroutine.
+  std::string status = "cancelled";
+  if (head_written) status = co_await pump_stream(ex, meter, resp);
+  if (status == "cancelled") {
     resp.abort();  // closing the upstream connection stops the generation
-    status = "cancelled";
     ex.keep_alive = false;
   } else {
     ex.stream.expires_after(options_.write_timeout);
@@ -405,15 +440,8 @@ net::awaitable<void> ProxyHandler::relay_stream(http::Exchange& ex, Call& call, 
     if (lec) ex.keep_alive = false;
   }
   call.upstream_seconds = seconds_since(sent);
-  // Settle on what was seen; where the provider never reported output, estimate it from the text relayed.
-  TokenUsage tokens = meter.usage();
-  const auto text_tokens = estimate_tokens(meter.text_bytes());
-  if (!meter.complete() || !meter.saw_usage()) {
-    tokens.output = std::max(tokens.output, text_tokens);
-    if (!meter.saw_usage()) tokens.input = estimate_tokens(call.body_bytes);
-  }
   if (meter.upstream_error() && status == "ok") status = "upstream_error";
-  auto settled = co_await settle(call, tokens, status, 200);
+  auto settled = co_await settle(call, stream_tokens(meter, call.body_bytes), status, 200);
   (void)settled;
   metrics_.request(call.entry->id, call.provider->id, 200);
   metrics_.stream_closed();

@@ -42,6 +42,14 @@ class ProxyHandler final : public http::ExchangeHandler {
   /// The caller's key identity, or nullopt after answering 401/403 in `api`'s shape.
   boost::asio::awaitable<std::optional<services::KeyIdentity>> authenticate(http::Exchange& ex, WireApi api,
                                                                             const std::string& request_id);
+  /// Checks the request against the catalog, the key's tier and the wire API.
+  Status admit(Call& call, std::string_view body);
+  /// Holds the request's estimated cost and picks the provider endpoint.
+  boost::asio::awaitable<Status> reserve(Call& call);
+  /// Writes the stream's response head; false when the client is gone.
+  boost::asio::awaitable<bool> write_stream_head(http::Exchange& ex, const Call& call, http::UpstreamResponse& resp);
+  /// Relays the upstream stream through the meter; returns the settlement status.
+  boost::asio::awaitable<std::string> pump_stream(http::Exchange& ex, StreamMeter& meter, http::UpstreamResponse& resp);
   boost::asio::awaitable<void> relay_stream(http::Exchange& ex, Call& call, http::UpstreamResponse& resp);
   boost::asio::awaitable<void> relay_whole(http::Exchange& ex, Call& call, http::UpstreamResponse& resp);
   boost::asio::awaitable<void> write(http::Exchange& ex, http::Response res);

@@ -95,8 +95,12 @@ Status AgentService::audit(const Actor& actor, const CellInstance& cell, const A
   }
   const auto now = clock_.now_ms();
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-  return storage::audit::append(*conn, {new_uuid_v7(now), cell.tenant_id, actor.name, "agent.message",
-                                        "instance:" + cell.id, json::serialize(details), actor.request_id, now});
+  return record_audit(*conn, actor,
+                      {.tenant_id = cell.tenant_id,
+                       .action = "agent.message",
+                       .target = "instance:" + cell.id,
+                       .details = std::move(details)},
+                      now);
 }
 
 }  // namespace winston::services

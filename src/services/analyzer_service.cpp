@@ -153,8 +153,9 @@ Result<StoredProfile> AnalyzerService::store(const Actor& actor, const Tenant& t
                              {"source", source},   {"url", url},
                              {"model", row.model ? json::value(*row.model) : json::value(nullptr)},
                              {"notes", draft.notes.size()}};
-  WINSTON_TRY(storage::audit::append(*conn, {new_uuid_v7(now), t.id, actor.name, "tenant.analyze", "tenant:" + t.id,
-                                             json::serialize(details), actor.request_id, now}));
+  WINSTON_TRY(record_audit(
+      *conn, actor, {.tenant_id = t.id, .action = "tenant.analyze", .target = "tenant:" + t.id, .details = details},
+      now));
   WINSTON_TRY(tx.commit());
   log::info("analyzer.stored", {{"tenant_id", t.id}, {"version", version}, {"source", source}});
   return StoredProfile{row.id,     t.id,      version,    source,        url, std::move(draft.profile), extracted,

@@ -6,9 +6,24 @@
 #include <cctype>
 #include <charconv>
 
+#include <boost/json/serialize.hpp>
+
+#include "core/ids.hpp"
 #include "storage/tenant_repository.hpp"
 
 namespace winston::services {
+
+Status record_audit(storage::Connection& c, const Actor& actor, AuditEvent event, EpochMs now) {
+  return storage::audit::append(c, storage::audit::Entry{.id = new_uuid_v7(now),
+                                                         .tenant_id = std::move(event.tenant_id),
+                                                         .actor = actor.name,
+                                                         .action = std::move(event.action),
+                                                         .target = std::move(event.target),
+                                                         .details_json = boost::json::serialize(event.details),
+                                                         .request_id = actor.request_id,
+                                                         .created_at = now});
+}
+
 namespace {
 
 constexpr std::size_t kMaxText = 200;

@@ -7,11 +7,31 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "core/clock.hpp"
 #include "storage/audit_repository.hpp"
 #include "storage/database.hpp"
 
 namespace winston::services {
+
+/// Who asks for a change: written into every audit row it causes.
+struct Actor {
+  std::string name;                       // "admin", "cli:root", "proxy", ...
+  std::optional<std::string> request_id;  // the HTTP request id, when there is one
+};
+
+/// What an audit row says happened.
+struct AuditEvent {
+  std::optional<std::string> tenant_id;  // unset for rows that must outlive the tenant (its deletion)
+  std::string action;                    // e.g. "tenant.create"
+  std::string target;                    // e.g. "tenant:<id>"
+  boost::json::object details;
+};
+
+/// Appends the audit row for what `actor` did, in the caller's transaction so
+/// that it commits or rolls back with the change itself.
+Status record_audit(storage::Connection& c, const Actor& actor, AuditEvent event, EpochMs now);
 
 struct AuditFilter {
   /// Id or slug. A deleted tenant is found by its id only: what is left of it

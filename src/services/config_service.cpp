@@ -26,8 +26,9 @@ std::string secret_context(std::string_view tenant_id, std::string_view name) {
 
 Status audit(storage::Connection& c, const Actor& actor, const Tenant& t, std::string action, std::string target,
              const boost::json::object& details, EpochMs now) {
-  return storage::audit::append(c, {new_uuid_v7(now), t.id, actor.name, std::move(action), std::move(target),
-                                    boost::json::serialize(details), actor.request_id, now});
+  return record_audit(c, actor,
+                      {.tenant_id = t.id, .action = std::move(action), .target = std::move(target), .details = details},
+                      now);
 }
 
 boost::json::array warning_codes(const std::vector<agent::ConfigWarning>& warnings) {
@@ -142,7 +143,7 @@ Result<GenerateOutcome> ConfigService::store(const Actor& actor, const Tenant& t
   WINSTON_TRY(audit(*conn, actor, t, std::string(action), "config:" + std::to_string(row.version), details, now));
   // A running cell deploys the new version: the reconciler looks at it now.
   WINSTON_TRY_ASSIGN(const auto cell, storage::instances::find_by_tenant(*conn, t.id));
-  if (cell && cell->desired_state == DesiredState::kRunning) WINSTON_TRY(storage::instances::wake(*conn, cell->id, now, true));
+  if (cell && cell->desired_state == DesiredState::kRunning) WINSTON_TRY(storage::instances::wake(*conn, cell->id, now));
   WINSTON_TRY(tx.commit());
   log_partial(t, row.version, config.warnings);
   row.files_json.clear();

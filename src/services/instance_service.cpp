@@ -21,25 +21,41 @@ Status record_cell_event(storage::Connection& c, const Actor& actor, const CellI
     json::object details{{"instance_id", row.id}, {"backend", row.backend}, {"message", message}};
     details["from"] = from ? json::value(to_string(*from)) : json::value(nullptr);
     details["to"] = to ? json::value(to_string(*to)) : json::value(nullptr);
-    WINSTON_TRY(storage::audit::append(c, storage::audit::Entry{new_uuid_v7(now), row.tenant_id, actor.name,
-                                                                "instance.transition", "instance:" + row.id,
-                                                                json::serialize(details), actor.request_id, now}));
+    WINSTON_TRY(record_audit(c, actor,
+                             {.tenant_id = row.tenant_id,
+                              .action = "instance.transition",
+                              .target = "instance:" + row.id,
+                              .details = std::move(details)},
+                             now));
   }
   return inst::append_event(
-      c, CellEvent{new_uuid_v7(now), row.id, row.tenant_id, now, std::string(kind), from, to, std::move(message)});
+      c, CellEvent{.id = new_uuid_v7(now),
+                   .instance_id = row.id,
+                   .tenant_id = row.tenant_id,
+                   .at = now,
+                   .kind = std::string(kind),
+                   .from_state = from,
+                   .to_state = to,
+                   .message = std::move(message)});
 }
 
 Status request_cell_state(storage::Connection& c, const Actor& actor, const CellInstance& row,
                           DesiredState desired, bool delete_tenant, EpochMs now) {
   WINSTON_TRY(inst::set_desired(c, row.id, desired, delete_tenant, now));
   json::object details{{"instance_id", row.id}, {"desired", to_string(desired)}, {"delete_tenant", delete_tenant}};
-  WINSTON_TRY(storage::audit::append(c, storage::audit::Entry{new_uuid_v7(now), row.tenant_id, actor.name,
-                                                              "instance.desire", "instance:" + row.id,
-                                                              json::serialize(details), actor.request_id, now}));
-  return inst::append_event(c, CellEvent{new_uuid_v7(now), row.id, row.tenant_id, now, "step", std::nullopt,
-                                         std::nullopt,
-                                         fmt::format("{} asked for {}{}", actor.name, to_string(desired),
-                                                     delete_tenant ? " (then delete the tenant)" : "")});
+  WINSTON_TRY(record_audit(c, actor,
+                           {.tenant_id = row.tenant_id,
+                            .action = "instance.desire",
+                            .target = "instance:" + row.id,
+                            .details = std::move(details)},
+                           now));
+  return inst::append_event(c, CellEvent{.id = new_uuid_v7(now),
+                                         .instance_id = row.id,
+                                         .tenant_id = row.tenant_id,
+                                         .at = now,
+                                         .kind = "step",
+                                         .message = fmt::format("{} asked for {}{}", actor.name, to_string(desired),
+                                                                delete_tenant ? " (then delete the tenant)" : "")});
 }
 
 Result<DesiredState> operator_desired_state(std::string_view s) {
@@ -194,7 +210,7 @@ Result<InstanceView> InstanceService::retry(const Actor& actor, std::string_view
   WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
   WINSTON_TRY_ASSIGN(auto tx, storage::Transaction::begin(*conn));
   WINSTON_TRY_ASSIGN(const auto row, require(*conn, tenant));
-  WINSTON_TRY(inst::wake(*conn, row.id, now, true));
+  WINSTON_TRY(inst::wake(*conn, row.id, now));
   WINSTON_TRY(record_cell_event(*conn, actor, row, "step", std::nullopt, std::nullopt,
                                 fmt::format("{} asked for a retry", actor.name), now));
   WINSTON_TRY_ASSIGN(auto after, inst::get(*conn, row.id));

@@ -32,10 +32,12 @@ Result<IssuedKey> KeyService::create(const Actor& actor, std::string_view tenant
   k.meta = {new_uuid_v7(now), t.id, std::string(name), k.secret.substr(0, kKeyPrefix.size() + kPrefixHexChars),
             sha256_hex(k.secret), std::nullopt, std::nullopt, now};
   WINSTON_TRY(storage::api_keys::insert(*conn, k.meta));
-  WINSTON_TRY(storage::audit::append(
-      *conn, {new_uuid_v7(now), t.id, actor.name, "key.create", "api_key:" + k.meta.id,
-              boost::json::serialize(boost::json::object{{"prefix", k.meta.prefix}, {"name", k.meta.name}}),
-              actor.request_id, now}));
+  WINSTON_TRY(record_audit(*conn, actor,
+                           {.tenant_id = t.id,
+                            .action = "key.create",
+                            .target = "api_key:" + k.meta.id,
+                            .details = {{"prefix", k.meta.prefix}, {"name", k.meta.name}}},
+                           now));
   WINSTON_TRY(tx.commit());
   return k;
 }
@@ -53,8 +55,8 @@ Status KeyService::revoke(const Actor& actor, std::string_view tenant, std::stri
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, tenant));
   WINSTON_TRY_ASSIGN(const bool revoked, storage::api_keys::revoke(*conn, t.id, key_id, now));
   if (!revoked) return Error::not_found("this tenant has no active key with that id");
-  WINSTON_TRY(storage::audit::append(*conn, {new_uuid_v7(now), t.id, actor.name, "key.revoke",
-                                             "api_key:" + std::string(key_id), "{}", actor.request_id, now}));
+  WINSTON_TRY(record_audit(
+      *conn, actor, {.tenant_id = t.id, .action = "key.revoke", .target = "api_key:" + std::string(key_id)}, now));
   WINSTON_TRY(tx.commit());
   std::lock_guard lock(mu_);
   std::erase_if(cache_, [&](const auto& kv) { return kv.second.identity.key_id == key_id; });

@@ -6,7 +6,7 @@
 #include "core/credits.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
-#include "storage/audit_repository.hpp"
+#include "services/audit_service.hpp"
 #include "storage/ledger_repository.hpp"
 #include "storage/metering_repository.hpp"
 
@@ -63,7 +63,7 @@ Result<Reservation> MeteringService::reserve(const ReserveRequest& req) {
 }
 
 Result<Settlement> MeteringService::settle(const Reservation& r, const UsageReport& usage) {
-  if (r.replay) return Settlement{0, 0, 0, false, false, true};
+  if (r.replay) return Settlement{.already_settled = true};
   return settle_once(r.id, r.tenant_id, r.request_id, r.api_key_id, r.model, usage, std::nullopt);
 }
 
@@ -77,7 +77,11 @@ Result<Settlement> MeteringService::settle_once(const std::string& reservation_i
   WINSTON_TRY_ASSIGN(const auto state, metering::lock_credit_state(*conn, tenant_id));
   if (!state) return Error::not_found("tenant is gone");
   WINSTON_TRY_ASSIGN(const auto held, metering::take_reservation(*conn, reservation_id));
-  if (!held) return Settlement{0, state->balance_mc, state->balance_mc - state->reserved_mc, false, false, true};
+  if (!held) {
+    return Settlement{.balance_mc = state->balance_mc,
+                      .available_mc = state->balance_mc - state->reserved_mc,
+                      .already_settled = true};
+  }
   WINSTON_TRY(metering::add_reserved(*conn, tenant_id, -held->amount_mc));
 
   const MilliCredits price = fixed_charge.value_or(
@@ -90,26 +94,42 @@ Result<Settlement> MeteringService::settle_once(const std::string& reservation_i
     // overdraft is bounded by one request), so allow_negative is set.
     WINSTON_TRY_ASSIGN(const auto entry,
                        storage::ledger::apply(*conn, tenant_id,
-                                              LedgerChange{LedgerKind::kUsage, -s.charged_mc,
-                                                           fmt::format("{} via {}", model, usage.provider), request_id,
-                                                           "proxy", true},
+                                              LedgerChange{.kind = LedgerKind::kUsage,
+                                                           .amount_mc = -s.charged_mc,
+                                                           .reason = fmt::format("{} via {}", model, usage.provider),
+                                                           .request_id = request_id,
+                                                           .actor = "proxy",
+                                                           .allow_negative = true},
                                               now));
     s.balance_mc = entry.balance_after_mc;
   }
   s.available_mc = s.balance_mc - (state->reserved_mc - held->amount_mc);
-  WINSTON_TRY(metering::insert_usage(*conn, {new_uuid_v7(now), tenant_id, request_id, api_key_id, model,
-                                             usage.provider, usage.tokens, usage.multiplier_milli, price, usage.status,
-                                             usage.upstream_status, usage.latency_ms, usage.ttfb_ms, now}));
+  WINSTON_TRY(metering::insert_usage(*conn, {.id = new_uuid_v7(now),
+                                             .tenant_id = tenant_id,
+                                             .request_id = request_id,
+                                             .api_key_id = api_key_id,
+                                             .model = model,
+                                             .provider = usage.provider,
+                                             .tokens = usage.tokens,
+                                             .multiplier_milli = usage.multiplier_milli,
+                                             .credits_mc = price,
+                                             .status = usage.status,
+                                             .upstream_status = usage.upstream_status,
+                                             .latency_ms = usage.latency_ms,
+                                             .ttfb_ms = usage.ttfb_ms,
+                                             .created_at = now}));
   s.low = !state->unlimited && is_low_balance(s.balance_mc, state->allotment_mc);
   if (s.low && !state->low_credit_since) {
     s.low_crossed = true;
     WINSTON_TRY(metering::mark_low_credit(*conn, tenant_id, now));
-    WINSTON_TRY(storage::audit::append(
-        *conn, {new_uuid_v7(now), tenant_id, "proxy", "credits.low", "tenant:" + tenant_id,
-                boost::json::serialize(boost::json::object{{"balance_mc", s.balance_mc},
-                                                           {"allotment_mc", state->allotment_mc},
-                                                           {"threshold_pct", kLowBalancePercent}}),
-                request_id, now}));
+    WINSTON_TRY(record_audit(*conn, Actor{.name = "proxy", .request_id = request_id},
+                             {.tenant_id = tenant_id,
+                              .action = "credits.low",
+                              .target = "tenant:" + tenant_id,
+                              .details = {{"balance_mc", s.balance_mc},
+                                          {"allotment_mc", state->allotment_mc},
+                                          {"threshold_pct", kLowBalancePercent}}},
+                             now));
   }
   WINSTON_TRY(tx.commit());
   if (s.low_crossed) {
@@ -118,11 +138,11 @@ Result<Settlement> MeteringService::settle_once(const std::string& reservation_i
   return s;
 }
 
-Result<int> MeteringService::recover_orphans(bool include_own) {
+Result<int> MeteringService::recover_orphans(Orphans which) {
   std::vector<storage::metering::ReservationRow> orphans;
   {
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-    WINSTON_TRY_ASSIGN(orphans, metering::orphaned_reservations(*conn, include_own ? options_.instance_id : "",
+    WINSTON_TRY_ASSIGN(orphans, metering::orphaned_reservations(*conn, which == Orphans::kExpiredAndOwn ? options_.instance_id : "",
                                                                     clock_.now_ms()));
   }
   int resolved = 0;

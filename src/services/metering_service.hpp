@@ -77,7 +77,10 @@ class MeteringService {
   /// instance id left behind, by charging the reserved amount, the upper
   /// bound of what the interrupted request could have cost, recorded with
   /// status "interrupted". Returns how many were resolved.
-  Result<int> recover_orphans(bool include_own);
+  /// At start-up the holds of this instance id's previous run are orphans too;
+  /// on the periodic sweep only others' expired holds are.
+  enum class Orphans { kExpired, kExpiredAndOwn };
+  Result<int> recover_orphans(Orphans which);
 
   std::int64_t tokens_per_credit() const { return options_.tokens_per_credit; }
   const MeteringOptions& options() const { return options_; }

@@ -89,7 +89,7 @@ class PassRecorder final : public services::Recorder {
     WINSTON_TRY(checkpoint_("save"));
     pass_.row.external_ids = json::serialize(ids);
     WINSTON_TRY_ASSIGN(auto conn, db_.acquire());
-    WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, pass_.row, owner_, false));
+    WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, pass_.row, owner_, inst::Lease::kKeep));
     if (!held) return Error::conflict("the instance's lease was lost");
     return {};
   }
@@ -446,7 +446,7 @@ Status Reconciler::save(CellPass& pass) {
                                    {"to", to_string(to)},
                                    {"step", row.step}});
   }
-  WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, row, owner_, true));
+  WINSTON_TRY_ASSIGN(const bool held, inst::save_progress(*conn, row, owner_, inst::Lease::kRelease));
   if (!held) return Error::conflict("the instance's lease was lost; its pass is discarded");
   return tx.commit();
 }

@@ -22,10 +22,12 @@ constexpr std::size_t kMaxReasonLength = 500;
 Status write_audit(storage::Connection& c, const Actor& actor, std::string_view action, const Tenant& t,
                    json::object details, EpochMs now, bool keep_after_delete = false) {
   details["slug"] = t.slug;
-  return storage::audit::append(
-      c, storage::audit::Entry{new_uuid_v7(now), keep_after_delete ? std::nullopt : std::optional<std::string>{t.id},
-                               actor.name, std::string(action), "tenant:" + t.id, json::serialize(details),
-                               actor.request_id, now});
+  return record_audit(c, actor,
+                      {.tenant_id = keep_after_delete ? std::nullopt : std::optional<std::string>{t.id},
+                       .action = std::string(action),
+                       .target = "tenant:" + t.id,
+                       .details = std::move(details)},
+                      now);
 }
 
 // A unique-constraint error from the database, named for the client by the
@@ -112,9 +114,10 @@ Result<Tenant> TenantService::create_once(const Actor& actor, const NewTenant& i
   t.slug = pick_slug(base, taken);
   if (auto s = storage::tenants::insert(*conn, t); !s.ok()) return conflict_for(s.error());
   WINSTON_TRY_ASSIGN(auto grant, storage::ledger::apply(*conn, t.id,
-                                                        LedgerChange{LedgerKind::kGrant, t.monthly_allotment_mc,
-                                                                     "initial " + t.tier + " tier allotment",
-                                                                     std::nullopt, actor.name, false},
+                                                        LedgerChange{.kind = LedgerKind::kGrant,
+                                                                     .amount_mc = t.monthly_allotment_mc,
+                                                                     .reason = "initial " + t.tier + " tier allotment",
+                                                                     .actor = actor.name},
                                                         now));
   t.balance_mc = grant.balance_after_mc;
   WINSTON_TRY(write_audit(*conn, actor, "tenant.create", t,
@@ -221,7 +224,11 @@ Result<LedgerEntry> TenantService::adjust_credits(const Actor& actor, std::strin
   WINSTON_TRY_ASSIGN(const Tenant t, storage::tenants::require(*conn, id_or_slug));
   if (t.unlimited) return Error{ErrorCode::kForbidden, "this tenant has unlimited credits; nothing to adjust", {}};
   auto entry = storage::ledger::apply(
-      *conn, t.id, LedgerChange{LedgerKind::kAdjustment, adj.amount_mc, adj.reason, std::nullopt, actor.name, adj.force},
+      *conn, t.id, LedgerChange{.kind = LedgerKind::kAdjustment,
+                                .amount_mc = adj.amount_mc,
+                                .reason = adj.reason,
+                                .actor = actor.name,
+                                .allow_negative = adj.force},
       now);
   if (!entry.ok()) {
     if (entry.error().field != "amount") return entry.error();  // ledger names the overdraft "amount"

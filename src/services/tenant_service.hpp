@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/ledger.hpp"
 #include "core/tenant.hpp"
+#include "services/audit_service.hpp"
 #include "storage/database.hpp"
 #include "storage/metering_repository.hpp"
 #include "storage/tenant_repository.hpp"
@@ -18,11 +19,6 @@
 namespace winston::services {
 
 /// Who is acting, for audit rows and ledger entries.
-struct Actor {
-  std::string name;                       // "admin", "cli:root", ...
-  std::optional<std::string> request_id;  // the HTTP request id, when there is one
-};
-
 struct NewTenant {
   std::string name;
   std::string email;

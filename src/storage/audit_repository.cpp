@@ -12,7 +12,14 @@ std::vector<Entry> entries(const Rows& rows) {
   std::vector<Entry> out;
   out.reserve(rows.size());
   for (const auto& r : rows) {
-    out.push_back(Entry{r.str(0), r.opt_str(1), r.str(2), r.str(3), r.str(4), r.str(5), r.opt_str(6), r.i64(7)});
+    out.push_back(Entry{.id = r.str(0),
+                        .tenant_id = r.opt_str(1),
+                        .actor = r.str(2),
+                        .action = r.str(3),
+                        .target = r.str(4),
+                        .details_json = r.str(5),
+                        .request_id = r.opt_str(6),
+                        .created_at = r.i64(7)});
   }
   return out;
 }

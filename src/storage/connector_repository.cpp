@@ -117,7 +117,11 @@ Result<ConnectorStats> stats(Connection& c, std::string_view connector_id) {
                                         "(SELECT MAX(sale_date) FROM connector_sales WHERE connector_id = $1)",
                                         {std::string(connector_id)}));
   const auto& r = rows.front();
-  return ConnectorStats{r.i64(0), r.opt_i64(1), r.i64(2), r.opt_str(3), r.opt_str(4)};
+  return ConnectorStats{.inventory_items = r.i64(0),
+                        .inventory_updated_at = r.opt_i64(1),
+                        .sales_lines = r.i64(2),
+                        .first_sale_date = r.opt_str(3),
+                        .last_sale_date = r.opt_str(4)};
 }
 
 Status replace_inventory(Connection& c, const ConnectorRow& connector, const std::vector<InventoryItem>& items,

@@ -135,7 +135,7 @@ Result<std::int64_t> release_stale(Connection& c, std::string_view prefix) {
   return static_cast<std::int64_t>(rows.size());
 }
 
-Result<bool> save_progress(Connection& c, const CellInstance& i, std::string_view owner, bool release) {
+Result<bool> save_progress(Connection& c, const CellInstance& i, std::string_view owner, Lease lease) {
   WINSTON_TRY_ASSIGN(
       auto rows,
       c.query("UPDATE tenant_instances SET actual_state = $3, external_ids = $4, url = $5, snapshot_version = $6, "
@@ -145,7 +145,7 @@ Result<bool> save_progress(Connection& c, const CellInstance& i, std::string_vie
               "WHERE id = $1 AND lease_owner = $2 RETURNING id",
               {i.id, std::string(owner), std::string(to_string(i.actual_state)), i.external_ids, null_if_empty(i.url),
                opt(i.snapshot_version), i.attempts, null_if_empty(i.last_error), opt(i.next_attempt_at), i.step,
-               opt(i.ready_at), std::int64_t{release ? 1 : 0}}));
+               opt(i.ready_at), std::int64_t{lease == Lease::kRelease ? 1 : 0}}));
   return !rows.empty();
 }
 
@@ -156,10 +156,9 @@ Status set_desired(Connection& c, std::string_view id, DesiredState desired, boo
   return {};
 }
 
-Status wake(Connection& c, std::string_view id, EpochMs now, bool reset) {
-  WINSTON_TRY(c.query("UPDATE tenant_instances SET next_attempt_at = $2, "
-                      "attempts = CASE WHEN $3 = 1 THEN 0 ELSE attempts END WHERE id = $1",
-                      {std::string(id), now, std::int64_t{reset ? 1 : 0}}));
+Status wake(Connection& c, std::string_view id, EpochMs now) {
+  WINSTON_TRY(c.query("UPDATE tenant_instances SET next_attempt_at = $2, attempts = 0 WHERE id = $1",
+                      {std::string(id), now}));
   return {};
 }
 

@@ -35,12 +35,13 @@ Result<std::int64_t> release_stale(Connection& c, std::string_view prefix);
 /// Writes the reconciler's fields (actual state, ids, url, version, attempts,
 /// error, step, next attempt, ready_at) and frees or keeps the lease, only
 /// while `owner` holds it; false when the lease was lost.
-Result<bool> save_progress(Connection& c, const CellInstance& row, std::string_view owner, bool release);
+enum class Lease { kKeep, kRelease };
+Result<bool> save_progress(Connection& c, const CellInstance& row, std::string_view owner, Lease lease);
 /// The operator's wish: sets desired_state (and delete_tenant), resets
 /// attempts and makes the instance due now.
 Status set_desired(Connection& c, std::string_view id, DesiredState desired, bool delete_tenant, EpochMs now);
-/// Makes the instance due now (a new snapshot, a retry), resetting attempts when `reset`.
-Status wake(Connection& c, std::string_view id, EpochMs now, bool reset);
+/// Makes the instance due now with its attempts reset (a new snapshot, an operator's retry).
+Status wake(Connection& c, std::string_view id, EpochMs now);
 
 Status append_event(Connection& c, const CellEvent& e);
 /// Newest first.

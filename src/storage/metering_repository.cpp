@@ -7,7 +7,15 @@ constexpr std::string_view kReservationColumns =
     "id, tenant_id, request_id, api_key_id, model, amount_mc, owner, created_at, expires_at";
 
 ReservationRow reservation_from(const Row& r) {
-  return {r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.i64(5), r.str(6), r.i64(7), r.i64(8)};
+  return {.id = r.str(0),
+          .tenant_id = r.str(1),
+          .request_id = r.str(2),
+          .api_key_id = r.opt_str(3),
+          .model = r.str(4),
+          .amount_mc = r.i64(5),
+          .owner = r.str(6),
+          .created_at = r.i64(7),
+          .expires_at = r.i64(8)};
 }
 
 constexpr std::string_view kUsageColumns =
@@ -15,9 +23,21 @@ constexpr std::string_view kUsageColumns =
     "cache_read_tokens, multiplier_milli, credits_mc, status, upstream_status, latency_ms, ttfb_ms, created_at";
 
 UsageRecord usage_from(const Row& r) {
-  return UsageRecord{r.str(0), r.str(1), r.str(2), r.opt_str(3), r.str(4), r.str(5),
-                  TokenUsage{r.i64(6), r.i64(7), r.i64(8), r.i64(9)}, r.i64(10), r.i64(11),
-                  r.str(12), r.opt_i64(13), r.opt_i64(14), r.opt_i64(15), r.i64(16)};
+  return UsageRecord{
+      .id = r.str(0),
+      .tenant_id = r.str(1),
+      .request_id = r.str(2),
+      .api_key_id = r.opt_str(3),
+      .model = r.str(4),
+      .provider = r.str(5),
+      .tokens = {.input = r.i64(6), .output = r.i64(7), .cache_creation = r.i64(8), .cache_read = r.i64(9)},
+      .multiplier_milli = r.i64(10),
+      .credits_mc = r.i64(11),
+      .status = r.str(12),
+      .upstream_status = r.opt_i64(13),
+      .latency_ms = r.opt_i64(14),
+      .ttfb_ms = r.opt_i64(15),
+      .created_at = r.i64(16)};
 }
 
 Value opt_int(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{nullptr}; }
@@ -98,14 +118,6 @@ Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::st
   std::vector<ReservationRow> out;
   for (const auto& r : rows) out.push_back(reservation_from(r));
   return out;
-}
-
-Result<std::optional<UsageRecord>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id) {
-  WINSTON_TRY_ASSIGN(auto rows, c.query("SELECT " + std::string(kUsageColumns) +
-                                            " FROM credit_usage WHERE tenant_id = $1 AND request_id = $2",
-                                        {std::string(tenant_id), std::string(request_id)}));
-  if (rows.empty()) return std::optional<UsageRecord>{};
-  return std::optional<UsageRecord>{usage_from(rows.front())};
 }
 
 Result<std::vector<UsageRecord>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,

@@ -45,7 +45,6 @@ Status insert_usage(Connection& c, const UsageRecord& u);
 Status mark_low_credit(Connection& c, std::string_view tenant_id, EpochMs since);
 /// Reservations owned by `owner` or expired before `now`.
 Result<std::vector<ReservationRow>> orphaned_reservations(Connection& c, std::string_view owner, EpochMs now);
-Result<std::optional<UsageRecord>> find_usage(Connection& c, std::string_view tenant_id, std::string_view request_id);
 /// The tenant's usage rows, newest first.
 Result<std::vector<UsageRecord>> list_usage(Connection& c, std::string_view tenant_id, std::int64_t limit,
                                          std::int64_t offset);

@@ -27,6 +27,7 @@
 #include "support/http_client.hpp"
 #include "support/openclaw_cli.hpp"
 #include "support/subprocess.hpp"
+#include "support/wait.hpp"
 
 namespace winston {
 namespace {
@@ -95,11 +96,11 @@ class LocalCellEndToEnd : public ::testing::Test {
   /// Polls the instance until `pred` or `timeout`; returns the last view.
   json::object wait_for(const std::function<bool(const json::object&)>& pred, int timeout_s, const char* what) {
     json::object last;
-    for (int i = 0; i < timeout_s * 2; ++i) {
+    const auto seen = [&] {
       last = instance();
-      if (pred(last)) return last;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
+      return pred(last);
+    };
+    if (testing::wait_until(seen, std::chrono::seconds(timeout_s), std::chrono::milliseconds(500))) return last;
     ADD_FAILURE() << "timed out waiting for " << what << ": " << json::serialize(last) << "\n--- server log tail:\n"
                   << server_->stderr_text().substr(server_->stderr_text().size() > 6000 ? server_->stderr_text().size() - 6000 : 0);
     return last;
@@ -230,8 +231,7 @@ TEST_F(LocalCellEndToEnd, OnboardsRunsMetersDeploysSurvivesACrashAndDeletes) {
   // Winston dies hard: its gateway goes with it; a restart brings the cell back.
   server_->signal(SIGKILL);
   EXPECT_EQ(server_->wait(10'000), 128 + SIGKILL);
-  for (int i = 0; i < 100 && alive(pid2); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_FALSE(alive(pid2)) << "no gateway outlives Winston";
+  EXPECT_TRUE(testing::wait_until([&] { return !alive(pid2); }, std::chrono::seconds(10))) << "no gateway outlives Winston";
   start_server(*deps);
   auto back = wait_for([&](const json::object& i) { return running_version(i, 2) && pid_of(i) != pid2; }, 300,
                        "running again after the restart");
@@ -242,10 +242,9 @@ TEST_F(LocalCellEndToEnd, OnboardsRunsMetersDeploysSurvivesACrashAndDeletes) {
   // Deleting the tenant stops the gateway and removes its state, then the tenant.
   auto del = admin().del("/v1/tenants/green-leaf");
   ASSERT_EQ(del.status, 202U) << del.body;
-  for (int i = 0; i < 120 && admin().get("/v1/tenants/green-leaf").status != 404U; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  EXPECT_EQ(admin().get("/v1/tenants/green-leaf").status, 404U);
+  EXPECT_TRUE(testing::wait_until([&] { return admin().get("/v1/tenants/green-leaf").status == 404U; },
+                                  std::chrono::seconds(60), std::chrono::milliseconds(500)))
+      << "the tenant is gone once its cell is deleted";
   EXPECT_FALSE(alive(pid3));
   EXPECT_FALSE(fs::exists(cell)) << "the cell's state is removed";
 

@@ -29,6 +29,7 @@
 #include "http/blocking_client.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/openclaw_cli.hpp"
+#include "support/wait.hpp"
 
 namespace winston::cells {
 namespace {
@@ -36,6 +37,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
+using testing::wait_until;
 
 class MemoryRecorder final : public Recorder {
  public:
@@ -99,13 +101,15 @@ CellSpec make_spec(std::string tenant_id, std::int64_t version, agent::ConfigFil
 /// Calls ensure_running until it stops progressing.
 Observation run_until_settled(LocalProvisioner& p, const CellSpec& spec, ExternalIds& ids, MemoryRecorder& rec,
                               std::chrono::seconds limit = 300s) {
-  const auto deadline = SteadyClock::now() + limit;
-  while (true) {
-    auto o = p.ensure_running(spec, ids, rec);
-    if (!o.ok()) return {Phase::kFailed, {}, 0, "error: " + o.error().message, {}};
-    if (o->phase != Phase::kProgressing || SteadyClock::now() > deadline) return *o;
-    std::this_thread::sleep_for(250ms);
-  }
+  Observation last;
+  wait_until(
+      [&] {
+        auto o = p.ensure_running(spec, ids, rec);
+        last = o.ok() ? *o : Observation{.phase = Phase::kFailed, .message = "error: " + o.error().message};
+        return last.phase != Phase::kProgressing;
+      },
+      limit, 250ms);
+  return last;
 }
 
 bool reaped_or_gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
@@ -119,15 +123,6 @@ char proc_state(pid_t pid) {
 bool running(pid_t pid) {
   const char s = proc_state(pid);
   return s != '\0' && s != 'Z' && s != 'X';
-}
-
-bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto deadline = SteadyClock::now() + limit;
-  while (!condition()) {
-    if (SteadyClock::now() > deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-  return true;
 }
 
 std::vector<pid_t> all_pids() {
@@ -316,11 +311,14 @@ TEST(LocalCell, RealGatewayRunsAnswersRedeploysRestartsStopsAndIsDeleted) {
   // Until node's threads have all exited, waitpid does not report it: the passes
   // before that see a gateway that refuses connections (kProgressing).
   auto crashed = cells.ensure_running(v2, ids, rec);
-  for (int i = 0; i < 100 && crashed.ok() && crashed->phase == Phase::kProgressing; ++i) {
-    EXPECT_EQ(pid_of(ids), pid2);
-    std::this_thread::sleep_for(200ms);
-    crashed = cells.ensure_running(v2, ids, rec);
-  }
+  wait_until(
+      [&] {
+        if (!crashed.ok() || crashed->phase != Phase::kProgressing) return true;
+        EXPECT_EQ(pid_of(ids), pid2);
+        crashed = cells.ensure_running(v2, ids, rec);
+        return false;
+      },
+      20s, 200ms);
   ASSERT_TRUE(crashed.ok());
   EXPECT_EQ(crashed->phase, Phase::kFailed);
   EXPECT_NE(crashed->message.find("signal 9"), std::string::npos) << crashed->message;
@@ -332,7 +330,9 @@ TEST(LocalCell, RealGatewayRunsAnswersRedeploysRestartsStopsAndIsDeleted) {
   EXPECT_GT(pid3, 0);
   EXPECT_NE(pid3, pid2);
   EXPECT_EQ(ids.at("port").to_number<std::int64_t>(), port) << "the free port is reused";
-  std::this_thread::sleep_for(3s);  // let it get going, so stopping a starting gateway is covered
+  // Once OpenClaw is loading (not yet ready), so stopping a starting gateway is covered.
+  ASSERT_TRUE(wait_until(
+      [&] { return slurp("/proc/" + std::to_string(pid3) + "/cmdline").find("openclaw") != std::string::npos; }, 10s));
 
   // Stop: the process tree is gone, the state stays.
   auto stopped = cells.ensure_stopped(v2, ids, rec);

@@ -18,6 +18,7 @@
 #include "support/fake_upstream.hpp"
 #include "support/subprocess.hpp"
 #include "support/test_server.hpp"
+#include "support/wait.hpp"
 
 namespace winston {
 namespace {
@@ -125,11 +126,12 @@ class ProxyTest : public ::testing::TestWithParam<std::string> {
   std::int64_t usage_rows(const std::string& where, std::int64_t expect_at_least = 1, std::string tenant = {}) {
     if (tenant.empty()) tenant = tenant_id_;
     std::int64_t n = 0;
-    for (int i = 0; i < 100; ++i) {
-      n = tdb_.count("credit_usage", "tenant_id = '" + tenant + "' AND " + where);
-      if (n >= expect_at_least) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    testing::wait_until(
+        [&] {
+          n = tdb_.count("credit_usage", "tenant_id = '" + tenant + "' AND " + where);
+          return n >= expect_at_least;
+        },
+        std::chrono::seconds(5));
     return n;
   }
 
@@ -363,13 +365,8 @@ TEST_P(ProxyTest, ClientDisconnectMidStreamCancelsTheUpstreamAndSettles) {
     std::size_t got = 0;
     while (got < 300) got += s.read_some(boost::asio::buffer(buf));
   }  // the client goes away after the first events
-  for (int i = 0; i < 100 && usage_rows("request_id = 'gone'") == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
   EXPECT_EQ(usage_rows("request_id = 'gone' AND status = 'cancelled' AND input_tokens = 12"), 1);
-  for (int i = 0; i < 100 && anthropic_.cancelled_streams() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  testing::wait_until([&] { return anthropic_.cancelled_streams() > 0; }, std::chrono::seconds(2));
   EXPECT_EQ(anthropic_.cancelled_streams(), 1U) << "the upstream request was cancelled";
   EXPECT_EQ(balance(), ledger_sum());
   EXPECT_EQ(tdb_.count("credit_reservations"), 0);
@@ -471,14 +468,15 @@ TEST_P(ProxyTest, ProviderCertificatesAreVerified) {
                            (dir / "c.pem").string(), "-key", (dir / "k.pem").string(), "-www"},
                           {});
   // Until openssl listens (a loaded machine takes longer than a fixed sleep).
-  for (int i = 0; i < 100; ++i) {
-    boost::asio::io_context ioc;
-    boost::asio::ip::tcp::socket probe(ioc);
-    boost::system::error_code ec;
-    probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (!ec) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  testing::wait_until(
+      [&] {
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::socket probe(ioc);
+        boost::system::error_code ec;
+        probe.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+        return !ec;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(100));
   TestServer tls_proxy(tdb_, std::chrono::seconds(5), [&](app::Config& c) {
     c.catalog = Catalog({{"moonshot", WireApi::kOpenAIChat, "https://127.0.0.1:" + std::to_string(port) + "/v1", "X"}},
                         {Catalog::defaults().models().front()});

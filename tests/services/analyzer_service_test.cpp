@@ -14,6 +14,7 @@
 #include "services/key_service.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/test_server.hpp"
+#include "support/wait.hpp"
 
 namespace winston::services {
 namespace {
@@ -126,10 +127,12 @@ class AnalyzerServiceTest : public ::testing::TestWithParam<std::string> {
   /// credit_usage rows of the system tenant (settled right after the response; waits briefly).
   std::int64_t system_usage_rows(std::int64_t expect) {
     std::int64_t n = 0;
-    for (int i = 0; i < 100 && n < expect; ++i) {
-      n = tdb_.count("credit_usage", "tenant_id = '" + std::string(kSystemTenantId) + "' AND status = 'ok'");
-      if (n < expect) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    testing::wait_until(
+        [&] {
+          n = tdb_.count("credit_usage", "tenant_id = '" + std::string(kSystemTenantId) + "' AND status = 'ok'");
+          return n >= expect;
+        },
+        std::chrono::seconds(2));
     return n;
   }
   static json::array sent_messages(const testing::RecordedRequest& r) {

@@ -33,7 +33,7 @@ class MeteringTest : public ::testing::TestWithParam<std::string> {
     tenant_ = *t;
   }
   std::unique_ptr<MeteringService> make_metering(std::string instance) {
-    return std::make_unique<MeteringService>(*db_, clock_, MeteringOptions{1000, 60'000, std::move(instance)});
+    return std::make_unique<MeteringService>(*db_, clock_, MeteringOptions{.tokens_per_credit = 1000, .reservation_ttl_ms = 60'000, .instance_id = std::move(instance)});
   }
   /// Sets the balance to exactly `mc` with a forced adjustment.
   void set_balance(MilliCredits mc) {
@@ -190,11 +190,11 @@ TEST_P(MeteringTest, ReservationsOfACrashedInstanceAreChargedAtTheirAmountOnRest
   ASSERT_TRUE(r.ok());
   metering_.reset();  // the process dies without settling
   auto other = make_metering("proxy-b");
-  auto untouched = other->recover_orphans(true);
+  auto untouched = other->recover_orphans(MeteringService::Orphans::kExpiredAndOwn);
   ASSERT_TRUE(untouched.ok());
   EXPECT_EQ(*untouched, 0) << "another live instance's fresh reservation is not an orphan";
   auto restarted = make_metering("proxy-a");
-  auto n = restarted->recover_orphans(true);
+  auto n = restarted->recover_orphans(MeteringService::Orphans::kExpiredAndOwn);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(tdb_.count("credit_reservations"), 0);
@@ -207,9 +207,9 @@ TEST_P(MeteringTest, ReservationsOfACrashedInstanceAreChargedAtTheirAmountOnRest
 TEST_P(MeteringTest, ExpiredReservationsOfAnyInstanceAreRecovered) {
   ASSERT_TRUE(metering_->reserve({tenant_.id, std::nullopt, "stale", "m", 1'000}).ok());
   auto other = make_metering("proxy-b");
-  EXPECT_EQ(*other->recover_orphans(false), 0);
+  EXPECT_EQ(*other->recover_orphans(MeteringService::Orphans::kExpired), 0);
   clock_.advance(60'001);
-  EXPECT_EQ(*other->recover_orphans(false), 1);
+  EXPECT_EQ(*other->recover_orphans(MeteringService::Orphans::kExpired), 1);
   EXPECT_EQ(balance(), ledger_sum());
 }
 

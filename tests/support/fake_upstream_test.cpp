@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "support/http_client.hpp"
+#include "support/wait.hpp"
 
 namespace winston::testing {
 namespace {
@@ -120,16 +121,6 @@ std::vector<json::object> openai_chunks(const std::vector<SseEvent>& events) {
     if (e.data != "[DONE]") out.push_back(json::parse(e.data).as_object());
   }
   return out;
-}
-
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
 }
 
 /// A raw streaming request: writes it, reads until `needle` shows up, then

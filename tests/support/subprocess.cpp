@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/ids.hpp"
+#include "support/wait.hpp"
 
 namespace winston::testing {
 namespace {
@@ -48,14 +49,11 @@ std::string slurp(const std::string& path) {
 }
 
 int wait_pid(pid_t pid, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  int status = 0;
+  if (!wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }, std::chrono::milliseconds(timeout_ms))) {
+    return -1;
   }
-  return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -91,13 +89,12 @@ Background::~Background() {
 }
 
 std::string Background::wait_for_stderr(const std::string& needle, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto text = slurp(err_path_);
-    if (text.find(needle) != std::string::npos) return text;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return {};
+  std::string text;
+  const auto seen = [&] {
+    text = slurp(err_path_);
+    return text.find(needle) != std::string::npos;
+  };
+  return wait_until(seen, std::chrono::milliseconds(timeout_ms), std::chrono::milliseconds(50)) ? text : std::string();
 }
 
 void Background::signal(int sig) { kill(pid_, sig); }
