@@ -30,9 +30,11 @@ constexpr std::string_view kInstanceUpdate =
     "{ serviceInstanceUpdate(serviceId: $serviceId, environmentId: $environmentId, input: $input) }";
 constexpr std::string_view kVariablesUpsert =
     "mutation WinstonVariables($input: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $input) }";
-constexpr std::string_view kProjectVolumes =
-    "query WinstonVolumes($projectId: String!) { project(id: $projectId) { volumes { edges { node { id "
-    "volumeInstances { edges { node { serviceId environmentId mountPath } } } } } } } }";
+// Volume.volumeInstances is deprecated ("use environment.volumeInstances"):
+// the instances are read per environment, which is also the scope that matters.
+constexpr std::string_view kEnvironmentVolumes =
+    "query WinstonVolumes($environmentId: String!) { environment(id: $environmentId) { volumeInstances "
+    "{ edges { node { volumeId serviceId mountPath } } } } }";
 constexpr std::string_view kVolumeCreate =
     "mutation WinstonVolumeCreate($input: VolumeCreateInput!) { volumeCreate(input: $input) { id } }";
 constexpr std::string_view kDomains =
@@ -386,18 +388,16 @@ class Pass {
     return next();
   }
 
-  /// Looks for a volume already attached to the service (a pass that died
-  /// after volumeCreate).
+  /// Looks for a volume already attached to the service in the environment
+  /// (a pass that died after volumeCreate).
   Step find_volume() {
-    WINSTON_TRY_ASSIGN(const auto found, call("project", kProjectVolumes, {{"projectId", options_.project_id}}));
+    WINSTON_TRY_ASSIGN(const auto found, call("environment", kEnvironmentVolumes, {{"environmentId", options_.environment_id}}));
     if (found.throttled()) return stop_here(rate_limited(found));
-    for (const auto& volume : nodes_of(obj_at(obj_of(found.data, "project").if_contains("volumes")))) {
-      for (const auto& inst : nodes_of(obj_at(volume.if_contains("volumeInstances")))) {
-        if (str_of(inst, "serviceId") != service_id() || str_of(inst, "mountPath") != kVolumeMountPath) continue;
-        ids_["volume_id"] = str_of(volume, "id");
-        WINSTON_TRY(record("volume", "found volume " + str_of(volume, "id") + " at " + std::string(kVolumeMountPath)));
-        return next();
-      }
+    for (const auto& inst : nodes_of(obj_at(obj_of(found.data, "environment").if_contains("volumeInstances")))) {
+      if (str_of(inst, "serviceId") != service_id() || str_of(inst, "mountPath") != kVolumeMountPath) continue;
+      ids_["volume_id"] = str_of(inst, "volumeId");
+      WINSTON_TRY(record("volume", "found volume " + str_of(inst, "volumeId") + " at " + std::string(kVolumeMountPath)));
+      return next();
     }
     return next();
   }

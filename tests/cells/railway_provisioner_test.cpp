@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,27 @@ TEST_F(RailwayProvisionerTest, ProvisionsOneServiceWithImageCommandVariablesVolu
     EXPECT_TRUE(op.arguments.at("input").at("skipDeploys").as_bool());
   }
   expect_no_secrets();
+}
+
+// The fake validates like Railway (types copied from Railway's published
+// schema), so a run through every path that no operation was refused shows
+// that each of the provisioner's documents is valid there.
+TEST_F(RailwayProvisionerTest, EveryDocumentTheProvisionerSendsIsValid) {
+  ASSERT_TRUE(settle(spec_for(3)).ok());
+  ASSERT_TRUE(settle(spec_for(4)).ok());
+  ASSERT_TRUE(provisioner_.ensure_stopped(spec_for(0), ids_, recorder_).ok());
+  ASSERT_TRUE(provisioner_.ensure_deleted(spec_for(0), ids_, recorder_).ok());
+
+  std::set<std::string> fields;
+  for (const auto& op : railway_.operations()) {
+    EXPECT_TRUE(op.accepted) << op.field << ": " << op.error;
+    fields.insert(op.field);
+  }
+  const std::set<std::string> all_fourteen = {
+      "project",         "serviceCreate", "serviceInstanceUpdate", "variableCollectionUpsert", "environment",
+      "volumeCreate",    "domains",       "serviceDomainCreate",   "serviceInstanceDeployV2",  "deployment",
+      "deployments",     "deploymentRemove", "volumeDelete",       "serviceDelete"};
+  EXPECT_EQ(fields, all_fourteen);
 }
 
 TEST_F(RailwayProvisionerTest, ReadyReportsHttpsUrlAndVersionAndSavesIds) {
@@ -389,7 +411,7 @@ TEST_F(RailwayProvisionerTest, GraphqlServerErrorIsUnavailable) {
 TEST_F(RailwayProvisionerTest, SecretsEchoedByTheApiAreRedacted) {
   railway_.fail_field("variableCollectionUpsert",
                       "Variable \"$input\" got invalid value {\"OPENCLAW_GATEWAY_TOKEN\":\"" + std::string(kGatewayToken) +
-                          "\"}; Expected type \"ServiceVariables\".",
+                          "\"}; Expected type \"EnvironmentVariables\".",
                       "BAD_USER_INPUT");
   auto r = settle(spec_for(3));
   ASSERT_FALSE(r.ok());
@@ -462,6 +484,26 @@ class RailwayFakeTest : public ::testing::Test {
     return std::string(errors->as_array().front().at("message").as_string());
   }
 
+  /// Railway's answer to a document that fails validation: HTTP 200, no
+  /// data, `errors[]` whose first entry carries `message` and the code.
+  static void expect_invalid(const boost::json::object& answer, const std::string& message) {
+    EXPECT_EQ(first_error(answer), message);
+    const auto* data = answer.if_contains("data");
+    EXPECT_TRUE(data == nullptr || data->is_null());
+    const auto* errors = answer.if_contains("errors");
+    ASSERT_TRUE(errors != nullptr && errors->is_array() && !errors->as_array().empty());
+    EXPECT_EQ(errors->as_array().front().at("extensions").at("code"), "GRAPHQL_VALIDATION_FAILED");
+  }
+
+  static bool has_data(const boost::json::object& answer) {
+    return answer.contains("data") && answer.at("data").is_object() && !answer.contains("errors");
+  }
+
+  boost::json::object create_service(const std::string& name) {
+    return post("mutation C($input: ServiceCreateInput!) { serviceCreate(input: $input) { id } }",
+                {{"input", {{"projectId", railway_.config().project_id}, {"name", name}}}});
+  }
+
   FakeRailway railway_;
   const std::string create_ = "mutation C($input: VolumeCreateInput!) { volumeCreate(input: $input) { id } }";
 };
@@ -512,6 +554,106 @@ TEST_F(RailwayFakeTest, ServiceCreateIsNotIdempotentAndAnswersOnlyTheSelection) 
   EXPECT_EQ(railway_.services().size(), 2u);
   EXPECT_EQ(a.at("data").at("serviceCreate").as_object().size(), 1u);  // only `id` was asked for
   EXPECT_NE(a.at("data").at("serviceCreate").at("id"), b.at("data").at("serviceCreate").at("id"));
+}
+
+TEST_F(RailwayFakeTest, RejectsAVariableOfTheWrongTypeInsideAnInputObject) {
+  expect_invalid(post("mutation V($p: Int!) { volumeCreate(input: {projectId: $p, mountPath: \"/data\"}) { id } }", {{"p", 5}}),
+                 "Variable \"$p\" of type \"Int!\" used in position expecting type \"String!\".");
+  // A nullable variable may not fill a required input field either.
+  expect_invalid(post("mutation V($p: String) { volumeCreate(input: {projectId: $p, mountPath: \"/data\"}) { id } }",
+                      {{"p", railway_.config().project_id}}),
+                 "Variable \"$p\" of type \"String\" used in position expecting type \"String!\".");
+  expect_invalid(post("query D($s: [String!]) { deployments(input: {status: {in: $s}}) { edges { node { id } } } }", {}),
+                 "Variable \"$s\" of type \"[String!]\" used in position expecting type \"[DeploymentStatus!]\".");
+  EXPECT_EQ(railway_.count("volumeCreate"), 0u);
+  EXPECT_TRUE(has_data(post("mutation V($p: String!) { volumeCreate(input: {projectId: $p, mountPath: \"/data\"}) { id } }",
+                            {{"p", railway_.config().project_id}})));
+}
+
+TEST_F(RailwayFakeTest, TreatsEnumsStrictly) {
+  expect_invalid(post("query { deployments(input: {status: {in: [\"SUCCESS\"]}}) { edges { node { id } } } }", {}),
+                 "Enum \"DeploymentStatus\" cannot represent non-enum value: \"SUCCESS\". Did you mean the enum value \"SUCCESS\"?");
+  expect_invalid(post("query { deployments(input: {status: {in: [DONE]}}) { edges { node { id } } } }", {}),
+                 "Value \"DONE\" does not exist in \"DeploymentStatus\" enum.");
+  expect_invalid(post("query { deployment(id: SUCCESS) { id } }", {}), "String cannot represent a non string value: SUCCESS");
+  EXPECT_TRUE(has_data(post("query { deployments(input: {status: {in: [SUCCESS, SLEEPING]}}) { edges { node { id } } } }", {})));
+  // In variables an enum value is a JSON string, as the GraphQL spec has it.
+  const std::string by_status = "query D($s: [DeploymentStatus!]) { deployments(input: {status: {in: $s}}) { edges { node { id } } } }";
+  EXPECT_TRUE(has_data(post(by_status, {{"s", boost::json::array{"SUCCESS"}}})));
+  EXPECT_NE(first_error(post(by_status, {{"s", boost::json::array{"DONE"}}}))
+                .find("Value \"DONE\" does not exist in \"DeploymentStatus\" enum."),
+            std::string::npos);
+}
+
+TEST_F(RailwayFakeTest, KnowsNoServiceVariablesType) {
+  expect_invalid(post("mutation U($v: ServiceVariables!) { variableCollectionUpsert(input: {projectId: \"p\", "
+                      "environmentId: \"e\", variables: $v}) }",
+                      {{"v", {{"A", "1"}}}}),
+                 "Unknown type \"ServiceVariables\".");
+  EXPECT_EQ(railway_.count("variableCollectionUpsert"), 0u);
+}
+
+TEST_F(RailwayFakeTest, AllowsPaginationOnlyWhereTheSchemaHasIt) {
+  expect_invalid(post("query { deployment(id: \"d\") { id status(first: 1) } }", {}),
+                 "Unknown argument \"first\" on field \"Deployment.status\".");
+  expect_invalid(post("query { domains(projectId: \"p\", environmentId: \"e\", serviceId: \"s\", after: \"c\") "
+                      "{ serviceDomains { id } } }",
+                      {}),
+                 "Unknown argument \"after\" on field \"Query.domains\".");
+  const auto page = post("query P($id: String!) { project(id: $id) { services(first: 5, after: \"c\") "
+                         "{ edges { node { id } } pageInfo { hasNextPage } } } }",
+                         {{"id", railway_.config().project_id}});
+  EXPECT_TRUE(has_data(page)) << boost::json::serialize(page);
+}
+
+TEST_F(RailwayFakeTest, SpreadsNamedAndInlineFragments) {
+  create_service("frag");
+  const auto named = post("query P($id: String!) { project(id: $id) { ...Names } } "
+                          "fragment Names on Project { services { edges { node { id ...ServiceName } } } } "
+                          "fragment ServiceName on Service { name }",
+                          {{"id", railway_.config().project_id}});
+  ASSERT_TRUE(has_data(named)) << boost::json::serialize(named);
+  const auto& node = named.at("data").at("project").at("services").at("edges").as_array().at(0).at("node").as_object();
+  EXPECT_EQ(node.at("name"), "frag");
+  EXPECT_TRUE(node.contains("id"));
+
+  const auto inline_fragment = post("query P($id: String!) { project(id: $id) { ... on Project { id } name } }",
+                                    {{"id", railway_.config().project_id}});
+  ASSERT_TRUE(has_data(inline_fragment)) << boost::json::serialize(inline_fragment);
+  EXPECT_EQ(inline_fragment.at("data").at("project").at("id").as_string(), railway_.config().project_id);
+
+  expect_invalid(post("query { project(id: \"p\") { ...Missing } }", {}), "Unknown fragment \"Missing\".");
+  expect_invalid(post("query { project(id: \"p\") { ...S } } fragment S on Service { id }", {}),
+                 "Fragment \"S\" cannot be spread here as objects of type \"Project\" can never be of type \"Service\".");
+  expect_invalid(post("query { project(id: \"p\") { id } } fragment Unused on Project { id }", {}),
+                 "Fragment \"Unused\" is never used.");
+}
+
+TEST_F(RailwayFakeTest, AcceptsTheRealInputFields) {
+  const auto volume = post(create_, {{"input", {{"projectId", railway_.config().project_id}, {"mountPath", "/data"}, {"region", "us-west2"}}}});
+  EXPECT_TRUE(has_data(volume)) << boost::json::serialize(volume);
+  const auto service = post("mutation C($input: ServiceCreateInput!) { serviceCreate(input: $input) { id } }",
+                            {{"input", {{"projectId", railway_.config().project_id}, {"templateId", "t"}, {"templateServiceId", "ts"}}}});
+  EXPECT_TRUE(has_data(service)) << boost::json::serialize(service);
+  const auto id = std::string(service.at("data").at("serviceCreate").at("id").as_string());
+  const auto update = post("mutation U($id: String!) { serviceInstanceUpdate(serviceId: $id, input: "
+                           "{dockerfilePath: \"Dockerfile\", overlapSeconds: 5, restartPolicyType: ON_FAILURE}) }",
+                           {{"id", id}});
+  EXPECT_TRUE(has_data(update)) << boost::json::serialize(update);
+}
+
+TEST_F(RailwayFakeTest, AnswersVolumeInstancesPerEnvironment) {
+  const auto service = create_service("vol");
+  const auto id = std::string(service.at("data").at("serviceCreate").at("id").as_string());
+  post(create_, {{"input", {{"projectId", railway_.config().project_id}, {"mountPath", "/data"}, {"serviceId", id}}}});
+  const auto answer = post("query E($id: String!) { environment(id: $id) { volumeInstances(first: 10) "
+                           "{ edges { node { volumeId serviceId mountPath volume { id } } } } } }",
+                           {{"id", railway_.config().environment_id}});
+  ASSERT_TRUE(has_data(answer)) << boost::json::serialize(answer);
+  const auto& node = answer.at("data").at("environment").at("volumeInstances").at("edges").as_array().at(0).at("node");
+  EXPECT_EQ(node.at("serviceId").as_string(), id);
+  EXPECT_EQ(node.at("mountPath"), "/data");
+  EXPECT_EQ(node.at("volumeId"), node.at("volume").at("id"));
 }
 
 }  // namespace

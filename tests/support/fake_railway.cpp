@@ -1,5 +1,6 @@
 #include "support/fake_railway.hpp"
 
+#include "support/fake_railway_graphql.hpp"
 #include "support/fake_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <utility>
 #include <variant>
@@ -25,450 +25,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
 using tcp = net::ip::tcp;
+using railway_gql::GqlDocument;
+using railway_gql::GqlError;
+using railway_gql::GqlField;
 
 namespace {
 
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr std::chrono::seconds kIoTimeout{10};
-
-// ---------------------------------------------------------------------------
-// A GraphQL document, as much of the language as Railway's clients use:
-// one operation (query/mutation, optional name, variable definitions with
-// defaults), fields with aliases, arguments and nested selections. Fragments
-// and directives are a syntax error here.
-
-struct GqlValue {
-  enum class Kind { kVariable, kNull, kBool, kInt, kFloat, kString, kEnum, kList, kObject };
-  Kind kind = Kind::kNull;
-  std::string text;  // variable name, string, enum name, number
-  bool boolean = false;
-  std::vector<GqlValue> items;
-  std::vector<std::pair<std::string, GqlValue>> fields;
-};
-
-struct GqlField {
-  std::string alias, name;
-  std::vector<std::pair<std::string, GqlValue>> args;
-  std::vector<GqlField> selection;
-  std::string key() const { return alias.empty() ? name : alias; }
-};
-
-struct GqlVariable {
-  std::string name, type;
-  std::optional<GqlValue> default_value;
-};
-
-struct GqlDocument {
-  std::string operation = "query";
-  std::string name;
-  std::vector<GqlVariable> variables;
-  std::vector<GqlField> selection;
-};
-
-struct SyntaxError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-class GqlParser {
- public:
-  explicit GqlParser(std::string_view text) : s_(text) {}
-
-  GqlDocument document() {
-    GqlDocument doc;
-    skip();
-    if (peek_name()) {
-      doc.operation = name();
-      if (doc.operation != "query" && doc.operation != "mutation") fail("Unexpected Name \"" + doc.operation + "\"");
-      if (peek_name()) doc.name = name();
-      if (try_punct('(')) {
-        while (!try_punct(')')) doc.variables.push_back(variable());
-      }
-    }
-    doc.selection = selection_set();
-    skip();
-    if (pos_ < s_.size()) fail("Unexpected character after the operation (only one operation is supported)");
-    return doc;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw SyntaxError("Syntax Error: " + what + " at offset " + std::to_string(pos_) + ".");
-  }
-
-  void skip() {
-    while (pos_ < s_.size()) {
-      const char c = s_[pos_];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',') {
-        ++pos_;
-      } else if (c == '#') {
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-      } else {
-        break;
-      }
-    }
-  }
-
-  static bool name_start(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-  static bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
-
-  bool peek_name() {
-    skip();
-    return pos_ < s_.size() && name_start(s_[pos_]);
-  }
-
-  std::string name() {
-    if (!peek_name()) fail("Expected Name");
-    const std::size_t start = pos_;
-    while (pos_ < s_.size() && name_char(s_[pos_])) ++pos_;
-    return std::string(s_.substr(start, pos_ - start));
-  }
-
-  bool try_punct(char c) {
-    skip();
-    if (pos_ < s_.size() && s_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-
-  void expect(char c) {
-    if (!try_punct(c)) fail(std::string("Expected \"") + c + "\"");
-  }
-
-  std::string type() {
-    std::string t;
-    if (try_punct('[')) {
-      t = "[" + type();
-      expect(']');
-      t += "]";
-    } else {
-      t = name();
-    }
-    if (try_punct('!')) t += "!";
-    return t;
-  }
-
-  GqlVariable variable() {
-    expect('$');
-    GqlVariable v;
-    v.name = name();
-    expect(':');
-    v.type = type();
-    if (try_punct('=')) v.default_value = value();
-    return v;
-  }
-
-  std::string string_literal() {
-    ++pos_;  // the opening quote
-    std::string out;
-    while (pos_ < s_.size() && s_[pos_] != '"') {
-      char c = s_[pos_++];
-      if (c == '\\' && pos_ < s_.size()) {
-        const char e = s_[pos_++];
-        c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
-      }
-      out += c;
-    }
-    if (pos_ >= s_.size()) fail("Unterminated string");
-    ++pos_;
-    return out;
-  }
-
-  GqlValue number() {
-    GqlValue v;
-    v.kind = GqlValue::Kind::kInt;
-    const std::size_t start = pos_;
-    if (s_[pos_] == '-') ++pos_;
-    while (pos_ < s_.size() && ((s_[pos_] >= '0' && s_[pos_] <= '9') || s_[pos_] == '.' || s_[pos_] == 'e' ||
-                                s_[pos_] == 'E' || s_[pos_] == '+' || s_[pos_] == '-')) {
-      if (s_[pos_] == '.' || s_[pos_] == 'e' || s_[pos_] == 'E') v.kind = GqlValue::Kind::kFloat;
-      ++pos_;
-    }
-    v.text = std::string(s_.substr(start, pos_ - start));
-    return v;
-  }
-
-  GqlValue value() {
-    skip();
-    if (pos_ >= s_.size()) fail("Expected a value");
-    GqlValue v;
-    const char c = s_[pos_];
-    if (c == '$') {
-      ++pos_;
-      v.kind = GqlValue::Kind::kVariable;
-      v.text = name();
-    } else if (c == '"') {
-      v.kind = GqlValue::Kind::kString;
-      v.text = string_literal();
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      v = number();
-    } else if (c == '[') {
-      ++pos_;
-      v.kind = GqlValue::Kind::kList;
-      while (!try_punct(']')) v.items.push_back(value());
-    } else if (c == '{') {
-      ++pos_;
-      v.kind = GqlValue::Kind::kObject;
-      while (!try_punct('}')) {
-        std::string key = name();
-        expect(':');
-        v.fields.emplace_back(std::move(key), value());
-      }
-    } else {
-      v.text = name();
-      v.kind = v.text == "true" || v.text == "false" ? GqlValue::Kind::kBool
-               : v.text == "null"                    ? GqlValue::Kind::kNull
-                                                     : GqlValue::Kind::kEnum;
-      v.boolean = v.text == "true";
-    }
-    return v;
-  }
-
-  std::vector<GqlField> selection_set() {
-    expect('{');
-    std::vector<GqlField> out;
-    while (!try_punct('}')) {
-      skip();
-      if (s_.substr(pos_, 3) == "...") fail("Fragments are not supported by this fake");
-      if (pos_ < s_.size() && s_[pos_] == '@') fail("Directives are not supported by this fake");
-      out.push_back(field());
-    }
-    if (out.empty()) fail("Expected Name, found \"}\"");
-    return out;
-  }
-
-  GqlField field() {
-    GqlField f;
-    f.name = name();
-    if (try_punct(':')) {
-      f.alias = f.name;
-      f.name = name();
-    }
-    if (try_punct('(')) {
-      while (!try_punct(')')) {
-        std::string key = name();
-        expect(':');
-        f.args.emplace_back(std::move(key), value());
-      }
-    }
-    skip();
-    if (pos_ < s_.size() && s_[pos_] == '{') f.selection = selection_set();
-    return f;
-  }
-
-  std::string_view s_;
-  std::size_t pos_ = 0;
-};
-
-// ---------------------------------------------------------------------------
-// The part of Railway's schema the fake serves: input types, enums, and the
-// root fields with their arguments (types as GraphQL spells them).
-
-struct TypedName {
-  std::string name, type;
-};
-
-const std::map<std::string, std::vector<TypedName>, std::less<>>& input_types() {
-  static const std::map<std::string, std::vector<TypedName>, std::less<>> kTypes = {
-      {"ServiceCreateInput",
-       {{"branch", "String"}, {"environmentId", "String"}, {"icon", "String"}, {"name", "String"},
-        {"projectId", "String!"}, {"registryCredentials", "RegistryCredentialsInput"}, {"source", "ServiceSourceInput"},
-        {"templateServiceId", "String"}, {"variables", "ServiceVariables"}}},
-      {"ServiceSourceInput", {{"image", "String"}, {"repo", "String"}}},
-      {"RegistryCredentialsInput", {{"password", "String!"}, {"username", "String!"}}},
-      {"ServiceInstanceUpdateInput",
-       {{"buildCommand", "String"}, {"builder", "Builder"}, {"cronSchedule", "String"}, {"healthcheckPath", "String"},
-        {"healthcheckTimeout", "Int"}, {"nixpacksPlan", "JSON"}, {"numReplicas", "Int"}, {"preDeployCommand", "[String!]"},
-        {"railwayConfigFile", "String"}, {"region", "String"}, {"registryCredentials", "RegistryCredentialsInput"},
-        {"restartPolicyMaxRetries", "Int"}, {"restartPolicyType", "RestartPolicyType"}, {"rootDirectory", "String"},
-        {"sleepApplication", "Boolean"}, {"source", "ServiceSourceInput"}, {"startCommand", "String"},
-        {"watchPatterns", "[String!]"}}},
-      {"VariableCollectionUpsertInput",
-       {{"environmentId", "String!"}, {"projectId", "String!"}, {"replace", "Boolean"}, {"serviceId", "String"},
-        {"skipDeploys", "Boolean"}, {"variables", "ServiceVariables!"}}},
-      {"VolumeCreateInput", {{"environmentId", "String"}, {"mountPath", "String!"}, {"projectId", "String!"}, {"serviceId", "String"}}},
-      {"ServiceDomainCreateInput", {{"environmentId", "String!"}, {"serviceId", "String!"}, {"targetPort", "Int"}}},
-      {"DeploymentListInput",
-       {{"environmentId", "String"}, {"includeDeleted", "Boolean"}, {"projectId", "String"}, {"serviceId", "String"},
-        {"status", "DeploymentStatusInput"}}},
-      {"DeploymentStatusInput", {{"in", "[DeploymentStatus!]"}, {"notIn", "[DeploymentStatus!]"}}},
-  };
-  return kTypes;
-}
-
-const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>& enums() {
-  static const std::map<std::string, std::set<std::string, std::less<>>, std::less<>> kEnums = {
-      {"DeploymentStatus",
-       {"BUILDING", "CRASHED", "DEPLOYING", "FAILED", "INITIALIZING", "NEEDS_APPROVAL", "QUEUED", "REMOVED", "REMOVING",
-        "SKIPPED", "SLEEPING", "SUCCESS", "WAITING"}},
-      {"Builder", {"HEROKU", "NIXPACKS", "PAKETO", "RAILPACK"}},
-      {"RestartPolicyType", {"ALWAYS", "NEVER", "ON_FAILURE"}},
-  };
-  return kEnums;
-}
-
-struct RootField {
-  std::string root;  // "Query" or "Mutation"
-  std::string type;  // the result type, for messages
-  std::vector<TypedName> args;
-};
-
-const std::map<std::string, RootField, std::less<>>& root_fields() {
-  static const std::map<std::string, RootField, std::less<>> kFields = {
-      {"project", {"Query", "Project!", {{"id", "String!"}}}},
-      {"deployment", {"Query", "Deployment!", {{"id", "String!"}}}},
-      {"deployments",
-       {"Query", "QueryDeploymentsConnection!",
-        {{"after", "String"}, {"before", "String"}, {"first", "Int"}, {"input", "DeploymentListInput!"}, {"last", "Int"}}}},
-      {"serviceInstance", {"Query", "ServiceInstance!", {{"environmentId", "String!"}, {"serviceId", "String!"}}}},
-      {"domains", {"Query", "AllDomains!", {{"environmentId", "String!"}, {"projectId", "String!"}, {"serviceId", "String!"}}}},
-      {"variables",
-       {"Query", "EnvironmentVariables!",
-        {{"environmentId", "String!"}, {"pluginId", "String"}, {"projectId", "String!"}, {"serviceId", "String"},
-         {"unrendered", "Boolean"}}}},
-      {"serviceCreate", {"Mutation", "Service!", {{"input", "ServiceCreateInput!"}}}},
-      {"serviceInstanceUpdate",
-       {"Mutation", "Boolean!", {{"environmentId", "String"}, {"input", "ServiceInstanceUpdateInput!"}, {"serviceId", "String!"}}}},
-      {"variableCollectionUpsert", {"Mutation", "Boolean!", {{"input", "VariableCollectionUpsertInput!"}}}},
-      {"volumeCreate", {"Mutation", "Volume!", {{"input", "VolumeCreateInput!"}}}},
-      {"volumeDelete", {"Mutation", "Boolean!", {{"volumeId", "String!"}}}},
-      {"serviceDomainCreate", {"Mutation", "ServiceDomain!", {{"input", "ServiceDomainCreateInput!"}}}},
-      {"serviceInstanceDeployV2",
-       {"Mutation", "String!", {{"commitSha", "String"}, {"environmentId", "String!"}, {"serviceId", "String!"}}}},
-      {"serviceInstanceRedeploy", {"Mutation", "Boolean!", {{"environmentId", "String!"}, {"serviceId", "String!"}}}},
-      {"deploymentStop", {"Mutation", "Boolean!", {{"id", "String!"}}}},
-      {"deploymentRemove", {"Mutation", "Boolean!", {{"id", "String!"}}}},
-      {"serviceDelete", {"Mutation", "Boolean!", {{"environmentId", "String"}, {"id", "String!"}}}},
-  };
-  return kFields;
-}
-
-/// One GraphQL error.
-struct GqlError {
-  std::string message;
-  std::string code;
-  std::string path;  // the root field, when the error belongs to one
-};
-
-bool non_null(std::string_view type) { return !type.empty() && type.back() == '!'; }
-std::string_view nullable(std::string_view type) { return non_null(type) ? type.substr(0, type.size() - 1) : type; }
-
-/// Why `v` is not a valid `type` (graphql-js wording), with the path of the
-/// offending part and that part itself; nullopt when valid.
-struct Invalid {
-  std::string path, detail;
-  json::value at;
-};
-
-std::optional<Invalid> check_value(const json::value& v, std::string_view type, const std::string& path);
-
-std::optional<Invalid> check_object(const json::value& v, std::string_view name, const std::string& path) {
-  const auto& fields = input_types().at(std::string(name));
-  if (!v.is_object()) return Invalid{path, "Expected type \"" + std::string(name) + "\" to be an object.", v};
-  const auto& o = v.as_object();
-  for (const auto& [key, _] : o) {
-    const bool known = std::any_of(fields.begin(), fields.end(), [&](const TypedName& f) { return f.name == key; });
-    if (!known) return Invalid{path, "Field \"" + std::string(key) + "\" is not defined by type \"" + std::string(name) + "\".", v};
-  }
-  for (const auto& f : fields) {
-    const auto* field = o.if_contains(f.name);
-    if (field == nullptr) {
-      if (non_null(f.type)) return Invalid{path, "Field \"" + f.name + "\" of required type \"" + f.type + "\" was not provided.", v};
-      continue;
-    }
-    if (auto bad = check_value(*field, f.type, path.empty() ? f.name : path + "." + f.name)) return bad;
-  }
-  return std::nullopt;
-}
-
-std::optional<Invalid> check_scalar(const json::value& v, std::string_view base, const std::string& path) {
-  const std::string shown = json::serialize(v);
-  if (base == "String" || base == "ID") {
-    if (v.is_string() || (base == "ID" && v.is_int64())) return std::nullopt;
-    return Invalid{path, std::string(base) + " cannot represent a non string value: " + shown, v};
-  }
-  if (base == "Int") {
-    if (v.is_int64() && v.as_int64() >= INT32_MIN && v.as_int64() <= INT32_MAX) return std::nullopt;
-    return Invalid{path, "Int cannot represent non-integer value: " + shown, v};
-  }
-  if (base == "Float") {
-    if (v.is_number()) return std::nullopt;
-    return Invalid{path, "Float cannot represent non numeric value: " + shown, v};
-  }
-  if (base == "Boolean") {
-    if (v.is_bool()) return std::nullopt;
-    return Invalid{path, "Boolean cannot represent a non boolean value: " + shown, v};
-  }
-  if (base == "ServiceVariables" || base == "EnvironmentVariables") {
-    const bool ok = v.is_object() && std::all_of(v.as_object().begin(), v.as_object().end(),
-                                                 [](const auto& kv) { return kv.value().is_string(); });
-    if (ok) return std::nullopt;
-    return Invalid{path, "Expected type \"" + std::string(base) + "\": a map of variable names to string values.", v};
-  }
-  if (base == "JSON") return std::nullopt;
-  if (const auto e = enums().find(base); e != enums().end()) {
-    if (v.is_string() && e->second.contains(v.as_string())) return std::nullopt;
-    return Invalid{path, "Value " + shown + " does not exist in \"" + std::string(base) + "\" enum.", v};
-  }
-  throw std::logic_error("fake_railway: unknown type " + std::string(base));
-}
-
-std::optional<Invalid> check_value(const json::value& v, std::string_view type, const std::string& path) {
-  if (v.is_null()) {
-    if (non_null(type)) return Invalid{path, "Expected non-nullable type \"" + std::string(type) + "\" not to be null.", v};
-    return std::nullopt;
-  }
-  const std::string_view base = nullable(type);
-  if (base.front() == '[') {
-    const std::string_view inner = base.substr(1, base.size() - 2);
-    if (!v.is_array()) return check_value(v, inner, path);  // input coercion accepts one item for a list
-    for (std::size_t i = 0; i < v.as_array().size(); ++i) {
-      if (auto bad = check_value(v.as_array()[i], inner, path + "[" + std::to_string(i) + "]")) return bad;
-    }
-    return std::nullopt;
-  }
-  if (input_types().contains(base)) return check_object(v, base, path);
-  return check_scalar(v, base, path);
-}
-
-/// A literal (or a variable) as JSON; enum names become strings.
-json::value to_json(const GqlValue& v, const json::object& variables) {
-  switch (v.kind) {
-    case GqlValue::Kind::kVariable: {
-      const auto* found = variables.if_contains(v.text);
-      return found != nullptr ? *found : json::value(nullptr);
-    }
-    case GqlValue::Kind::kNull: return nullptr;
-    case GqlValue::Kind::kBool: return v.boolean;
-    case GqlValue::Kind::kInt: return std::stoll(v.text);
-    case GqlValue::Kind::kFloat: return std::stod(v.text);
-    case GqlValue::Kind::kString:
-    case GqlValue::Kind::kEnum: return json::value(v.text);
-    case GqlValue::Kind::kList: {
-      json::array a;
-      for (const auto& item : v.items) a.push_back(to_json(item, variables));
-      return a;
-    }
-    case GqlValue::Kind::kObject: {
-      json::object o;
-      for (const auto& [key, item] : v.fields) o[key] = to_json(item, variables);
-      return o;
-    }
-  }
-  return nullptr;
-}
-
-void collect_variables(const GqlValue& v, std::vector<std::string>& out) {
-  if (v.kind == GqlValue::Kind::kVariable) out.push_back(v.text);
-  for (const auto& item : v.items) collect_variables(item, out);
-  for (const auto& [_, item] : v.fields) collect_variables(item, out);
-}
-
-/// Whether a variable of type `var` may be used where `arg` is expected.
-bool fits(std::string_view var, std::string_view arg) {
-  return var == arg || (non_null(var) && !non_null(arg) && nullable(var) == arg);
-}
 
 // ---------------------------------------------------------------------------
 // Responses.
@@ -489,105 +53,6 @@ std::string errors_body(const std::vector<GqlError>& errors, bool with_data) {
   if (with_data) body["data"] = nullptr;
   body["errors"] = std::move(list);
   return json::serialize(body);
-}
-
-/// The object types the answers are made of: field name → GraphQL type.
-const std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>>& object_types() {
-  using Fields = std::map<std::string, std::string, std::less<>>;
-  auto connection = [](const std::string& edge) { return Fields{{"edges", "[" + edge + "!]!"}, {"pageInfo", "PageInfo!"}}; };
-  auto edge = [](const std::string& node) { return Fields{{"cursor", "String!"}, {"node", node + "!"}}; };
-  static const std::map<std::string, Fields, std::less<>> kTypes = {
-      {"Project", {{"id", "ID!"}, {"name", "String!"}, {"services", "ProjectServicesConnection!"},
-                   {"volumes", "ProjectVolumesConnection!"}}},
-      {"ProjectServicesConnection", connection("ProjectServicesConnectionEdge")},
-      {"ProjectServicesConnectionEdge", edge("Service")},
-      {"ProjectVolumesConnection", connection("ProjectVolumesConnectionEdge")},
-      {"ProjectVolumesConnectionEdge", edge("Volume")},
-      {"VolumeVolumeInstancesConnection", connection("VolumeVolumeInstancesConnectionEdge")},
-      {"VolumeVolumeInstancesConnectionEdge", edge("VolumeInstance")},
-      {"QueryDeploymentsConnection", connection("QueryDeploymentsConnectionEdge")},
-      {"QueryDeploymentsConnectionEdge", edge("Deployment")},
-      {"PageInfo", {{"endCursor", "String"}, {"hasNextPage", "Boolean!"}, {"hasPreviousPage", "Boolean!"}, {"startCursor", "String"}}},
-      {"Service", {{"id", "ID!"}, {"name", "String!"}, {"projectId", "String!"}, {"icon", "String"},
-                   {"createdAt", "DateTime!"}, {"deletedAt", "DateTime"}}},
-      {"Volume", {{"id", "ID!"}, {"name", "String!"}, {"projectId", "String!"}, {"createdAt", "DateTime!"},
-                  {"volumeInstances", "VolumeVolumeInstancesConnection!"}}},
-      {"VolumeInstance", {{"id", "ID!"}, {"volumeId", "String!"}, {"serviceId", "String"}, {"environmentId", "String!"},
-                          {"mountPath", "String!"}, {"state", "VolumeState"}, {"sizeMB", "Int!"}, {"currentSizeMB", "Float!"}}},
-      {"ServiceDomain", {{"id", "ID!"}, {"domain", "String!"}, {"environmentId", "String!"}, {"serviceId", "String!"},
-                         {"projectId", "String"}, {"suffix", "String"}, {"targetPort", "Int"}, {"createdAt", "DateTime"},
-                         {"updatedAt", "DateTime"}, {"deletedAt", "DateTime"}}},
-      {"CustomDomain", {{"id", "ID!"}, {"domain", "String!"}, {"serviceId", "String!"}, {"environmentId", "String!"}}},
-      {"AllDomains", {{"serviceDomains", "[ServiceDomain!]!"}, {"customDomains", "[CustomDomain!]!"}}},
-      {"Deployment", {{"id", "ID!"}, {"status", "DeploymentStatus!"}, {"createdAt", "DateTime!"}, {"updatedAt", "DateTime!"},
-                      {"serviceId", "String"}, {"environmentId", "String!"}, {"projectId", "String!"},
-                      {"staticUrl", "String"}, {"url", "String"}, {"canRedeploy", "Boolean!"}, {"canRollback", "Boolean!"},
-                      {"deploymentStopped", "Boolean!"}, {"meta", "DeploymentMeta"}}},
-      {"ServiceInstance", {{"id", "ID!"}, {"serviceId", "String!"}, {"serviceName", "String!"}, {"environmentId", "String!"},
-                           {"startCommand", "String"}, {"source", "ServiceSource"}, {"latestDeployment", "Deployment"},
-                           {"numReplicas", "Int"}, {"region", "String"}, {"sleepApplication", "Boolean"}}},
-      {"ServiceSource", {{"image", "String"}, {"repo", "String"}}},
-  };
-  return kTypes;
-}
-
-std::string base_type(std::string_view type) {
-  std::string out;
-  for (const char c : type) {
-    if (c != '[' && c != ']' && c != '!') out += c;
-  }
-  return out;
-}
-
-/// graphql-js's checks of a selection against the object types.
-void check_selection(const std::vector<GqlField>& selection, const std::string& parent, const std::string& type,
-                     std::vector<GqlError>& errors) {
-  const std::string base = base_type(type);
-  const auto object = object_types().find(base);
-  if (object == object_types().end()) {
-    if (!selection.empty()) {
-      errors.push_back({"Field \"" + parent + "\" must not have a selection since type \"" + type + "\" has no subfields.",
-                        "GRAPHQL_VALIDATION_FAILED", {}});
-    }
-    return;
-  }
-  if (selection.empty()) {
-    errors.push_back({"Field \"" + parent + "\" of type \"" + type + "\" must have a selection of subfields. Did you mean \"" +
-                          parent + " { ... }\"?",
-                      "GRAPHQL_VALIDATION_FAILED", {}});
-    return;
-  }
-  for (const auto& f : selection) {
-    if (f.name == "__typename") continue;
-    const auto field = object->second.find(f.name);
-    if (field == object->second.end()) {
-      errors.push_back({"Cannot query field \"" + f.name + "\" on type \"" + base + "\".", "GRAPHQL_VALIDATION_FAILED", {}});
-      continue;
-    }
-    for (const auto& [arg, _] : f.args) {
-      if (arg != "first" && arg != "after" && arg != "last" && arg != "before") {
-        errors.push_back({"Unknown argument \"" + arg + "\" on field \"" + base + "." + f.name + "\".", "GRAPHQL_VALIDATION_FAILED", {}});
-      }
-    }
-    check_selection(f.selection, f.name, field->second, errors);
-  }
-}
-
-/// `v` cut down to the (already validated) selection, as a GraphQL server answers.
-json::value project(const json::value& v, const std::vector<GqlField>& selection) {
-  if (selection.empty() || v.is_null()) return v;
-  if (v.is_array()) {
-    json::array out;
-    for (const auto& item : v.as_array()) out.push_back(project(item, selection));
-    return out;
-  }
-  if (!v.is_object()) return v;
-  json::object out;
-  for (const auto& f : selection) {
-    const auto* field = v.as_object().if_contains(f.name);
-    out[f.key()] = field != nullptr ? project(*field, f.selection) : json::value(nullptr);
-  }
-  return out;
 }
 
 json::object edges(json::array nodes) {
@@ -708,26 +173,46 @@ struct FakeRailway::Impl {
 
   // ---- JSON views of the state ---------------------------------------------
 
+  static constexpr const char* kCreatedAt = "2026-01-01T00:00:00.000Z";
+
   json::object service_json(const FakeRailwayService& s) const {
-    return {{"__typename", "Service"}, {"id", s.id}, {"name", s.name}, {"projectId", config_.project_id},
-            {"icon", nullptr}, {"createdAt", "2026-01-01T00:00:00.000Z"}, {"deletedAt", nullptr}};
+    return {{"__typename", "Service"}, {"id", s.id},         {"name", s.name},      {"projectId", config_.project_id},
+            {"icon", nullptr},         {"templateId", nullptr}, {"createdAt", kCreatedAt}, {"updatedAt", kCreatedAt},
+            {"deletedAt", nullptr}};
   }
 
+  /// A volume without its instances (Volume.volumeInstances is deprecated; the
+  /// instances are read through Environment.volumeInstances).
   json::object volume_json(const FakeRailwayVolume& v) const {
-    json::object inst{{"__typename", "VolumeInstance"}, {"id", v.id + "-i"}, {"volumeId", v.id},
-                      {"serviceId", v.service_id.empty() ? json::value(nullptr) : json::value(v.service_id)},
-                      {"environmentId", v.environment_id}, {"mountPath", v.mount_path}, {"state", "READY"},
-                      {"sizeMB", 5000}, {"currentSizeMB", 12.5}};
+    return {{"__typename", "Volume"}, {"id", v.id}, {"name", "volume-" + v.id.substr(0, 6)},
+            {"projectId", config_.project_id}, {"createdAt", kCreatedAt}};
+  }
+
+  /// A volume's one instance, in the fake's one environment.
+  json::object volume_instance_json(const FakeRailwayVolume& v) const {
+    const auto s = std::find_if(services_.begin(), services_.end(), [&](const auto& o) { return o.id == v.service_id; });
+    return {{"__typename", "VolumeInstance"}, {"id", v.id + "-i"}, {"volumeId", v.id}, {"volume", volume_json(v)},
+            {"serviceId", v.service_id.empty() ? json::value(nullptr) : json::value(v.service_id)},
+            {"service", s != services_.end() ? json::value(service_json(*s)) : json::value(nullptr)},
+            {"environmentId", v.environment_id}, {"mountPath", v.mount_path}, {"state", "READY"},
+            {"sizeMB", 5000}, {"currentSizeMB", 12.5}, {"region", "us-west2"}, {"externalId", nullptr},
+            {"isPendingDeletion", false}, {"createdAt", kCreatedAt}, {"deletedAt", nullptr}};
+  }
+
+  /// The deprecated shape, still answered as Railway does: a volume with its instances.
+  json::object volume_with_instances_json(const FakeRailwayVolume& v) const {
     json::array instances;
-    instances.push_back(std::move(inst));
-    return {{"__typename", "Volume"}, {"id", v.id}, {"name", "volume-" + v.id.substr(0, 6)}, {"projectId", config_.project_id},
-            {"createdAt", "2026-01-01T00:00:00.000Z"}, {"volumeInstances", edges(std::move(instances))}};
+    instances.push_back(volume_instance_json(v));
+    auto out = volume_json(v);
+    out["volumeInstances"] = edges(std::move(instances));
+    return out;
   }
 
   json::object domain_json(const FakeRailwayDomain& d) const {
     return {{"__typename", "ServiceDomain"}, {"id", d.id}, {"domain", d.domain}, {"environmentId", d.environment_id},
             {"serviceId", d.service_id}, {"projectId", config_.project_id}, {"suffix", "up.railway.app"},
-            {"targetPort", d.target_port}, {"createdAt", nullptr}, {"updatedAt", nullptr}, {"deletedAt", nullptr}};
+            {"targetPort", d.target_port}, {"syncStatus", "ACTIVE"}, {"createdAt", nullptr}, {"updatedAt", nullptr},
+            {"deletedAt", nullptr}};
   }
 
   json::object deployment_json(Deployment& d, bool advance) {
@@ -737,10 +222,11 @@ struct FakeRailway::Impl {
       if (dom.service_id == d.pub.service_id) url = dom.domain;
     }
     return {{"__typename", "Deployment"}, {"id", d.pub.id}, {"status", status},
-            {"createdAt", "2026-01-01T00:00:00.000Z"}, {"updatedAt", "2026-01-01T00:00:00.000Z"},
+            {"createdAt", kCreatedAt}, {"updatedAt", kCreatedAt}, {"statusUpdatedAt", kCreatedAt},
             {"serviceId", d.pub.service_id}, {"environmentId", config_.environment_id}, {"projectId", config_.project_id},
             {"staticUrl", url}, {"url", url}, {"canRedeploy", true}, {"canRollback", false},
-            {"deploymentStopped", status == "REMOVED"}, {"meta", nullptr}};
+            {"deploymentStopped", status == "REMOVED"}, {"meta", nullptr}, {"diagnosis", nullptr},
+            {"snapshotId", nullptr}, {"suggestAddServiceDomain", false}};
   }
 
   // ---- resolvers (mu_ held; arguments already validated) --------------------
@@ -760,9 +246,25 @@ struct FakeRailway::Impl {
     if (arg_str(args, "id") != config_.project_id) return ResolveError{"Project not found", "NOT_FOUND"};
     json::array services, volumes;
     for (const auto& s : services_) services.push_back(service_json(s));
-    for (const auto& v : volumes_) volumes.push_back(volume_json(v));
+    for (const auto& v : volumes_) volumes.push_back(volume_with_instances_json(v));
     return json::value{{"__typename", "Project"}, {"id", config_.project_id}, {"name", "winston-cells"},
-                       {"services", edges(std::move(services))}, {"volumes", edges(std::move(volumes))}};
+                       {"description", nullptr}, {"isPublic", false}, {"baseEnvironmentId", config_.environment_id},
+                       {"workspaceId", nullptr}, {"createdAt", kCreatedAt}, {"updatedAt", kCreatedAt},
+                       {"deletedAt", nullptr}, {"services", edges(std::move(services))},
+                       {"volumes", edges(std::move(volumes))}};
+  }
+
+  Resolved environment_query(const json::object& args) {
+    if (arg_str(args, "id") != config_.environment_id) return ResolveError{"Environment not found", "NOT_FOUND"};
+    if (auto bad = check_scope(args)) return *bad;
+    json::array instances;
+    for (const auto& v : volumes_) {
+      if (v.environment_id == config_.environment_id) instances.push_back(volume_instance_json(v));
+    }
+    return json::value{{"__typename", "Environment"}, {"id", config_.environment_id}, {"name", "production"},
+                       {"projectId", config_.project_id}, {"isEphemeral", false}, {"createdAt", kCreatedAt},
+                       {"updatedAt", kCreatedAt}, {"deletedAt", nullptr},
+                       {"volumeInstances", edges(std::move(instances))}};
   }
 
   Resolved service_create(const json::object& args) {
@@ -814,7 +316,7 @@ struct FakeRailway::Impl {
     v.id = new_id('v');
     v.environment_id = config_.environment_id;
     volumes_.push_back(v);
-    return json::value(volume_json(v));
+    return json::value(volume_with_instances_json(v));
   }
 
   Resolved volume_delete(const json::object& args) {
@@ -922,7 +424,9 @@ struct FakeRailway::Impl {
                        {"serviceId", s->id}, {"serviceName", s->name}, {"environmentId", config_.environment_id},
                        {"startCommand", s->start_command.empty() ? json::value(nullptr) : json::value(s->start_command)},
                        {"source", source}, {"latestDeployment", latest}, {"numReplicas", 1}, {"region", "us-west2"},
-                       {"sleepApplication", false}};
+                       {"sleepApplication", false}, {"builder", "RAILPACK"}, {"restartPolicyType", "ON_FAILURE"},
+                       {"restartPolicyMaxRetries", 10}, {"createdAt", kCreatedAt}, {"updatedAt", kCreatedAt},
+                       {"deletedAt", nullptr}};
   }
 
   Resolved variables_query(const json::object& args) {
@@ -936,6 +440,7 @@ struct FakeRailway::Impl {
 
   Resolved resolve(const std::string& field, const json::object& args) {
     if (field == "project") return project_query(args);
+    if (field == "environment") return environment_query(args);
     if (field == "serviceCreate") return service_create(args);
     if (field == "serviceInstanceUpdate") return instance_update(args);
     if (field == "variableCollectionUpsert") return variables_upsert(args);
@@ -954,118 +459,11 @@ struct FakeRailway::Impl {
     throw std::logic_error("fake_railway: no resolver for " + field);
   }
 
-  // ---- validation ------------------------------------------------------------
-
-  /// The operation's variables after coercion (defaults applied), or errors.
-  json::object coerce_variables(const GqlDocument& doc, const json::object& sent, std::vector<GqlError>& errors) const {
-    json::object out;
-    for (const auto& def : doc.variables) {
-      const auto base = base_type(def.type);
-      const bool known = input_types().contains(base) || enums().contains(base) ||
-                         std::set<std::string, std::less<>>{"String", "ID", "Int", "Float", "Boolean", "JSON",
-                                                            "ServiceVariables", "EnvironmentVariables"}
-                             .contains(base);
-      if (!known) {
-        errors.push_back({"Unknown type \"" + base + "\".", "GRAPHQL_VALIDATION_FAILED", {}});
-        continue;
-      }
-      const auto* given = sent.if_contains(def.name);
-      if (given == nullptr && def.default_value) {
-        out[def.name] = to_json(*def.default_value, {});
-        continue;
-      }
-      if (given == nullptr) {
-        if (non_null(def.type)) {
-          errors.push_back({"Variable \"$" + def.name + "\" of required type \"" + def.type + "\" was not provided.", "BAD_USER_INPUT", {}});
-        }
-        continue;
-      }
-      if (auto bad = check_value(*given, def.type, "")) {
-        std::string msg = "Variable \"$" + def.name + "\" got invalid value " + json::serialize(bad->at);
-        if (!bad->path.empty()) msg += " at \"" + def.name + "." + bad->path + "\"";
-        errors.push_back({msg + "; " + bad->detail, "BAD_USER_INPUT", {}});
-        continue;
-      }
-      out[def.name] = *given;
-    }
-    return out;
-  }
-
-  void check_field(const GqlDocument& doc, const GqlField& f, const json::object& vars, std::vector<GqlError>& errors) const {
-    const std::string root = doc.operation == "mutation" ? "Mutation" : "Query";
-    const auto def = root_fields().find(f.name);
-    if (def == root_fields().end() || def->second.root != root) {
-      errors.push_back({"Cannot query field \"" + f.name + "\" on type \"" + root + "\".", "GRAPHQL_VALIDATION_FAILED", {}});
-      return;
-    }
-    const auto& args = def->second.args;
-    for (const auto& [name, value] : f.args) {
-      const auto arg = std::find_if(args.begin(), args.end(), [&](const TypedName& a) { return a.name == name; });
-      if (arg == args.end()) {
-        errors.push_back({"Unknown argument \"" + name + "\" on field \"" + root + "." + f.name + "\".", "GRAPHQL_VALIDATION_FAILED", {}});
-        continue;
-      }
-      check_argument(doc, f, *arg, value, vars, errors);
-    }
-    for (const auto& a : args) {
-      const bool given = std::any_of(f.args.begin(), f.args.end(), [&](const auto& p) { return p.first == a.name; });
-      if (!given && non_null(a.type)) {
-        errors.push_back({"Field \"" + f.name + "\" argument \"" + a.name + "\" of type \"" + a.type +
-                              "\" is required, but it was not provided.",
-                          "GRAPHQL_VALIDATION_FAILED", {}});
-      }
-    }
-    check_selection(f.selection, f.name, def->second.type, errors);
-  }
-
-  void check_argument(const GqlDocument& doc, const GqlField& f, const TypedName& arg, const GqlValue& value,
-                      const json::object& vars, std::vector<GqlError>& errors) const {
-    std::vector<std::string> used;
-    collect_variables(value, used);
-    for (const auto& name : used) {
-      const auto def = std::find_if(doc.variables.begin(), doc.variables.end(), [&](const auto& v) { return v.name == name; });
-      if (def == doc.variables.end()) {
-        errors.push_back({"Variable \"$" + name + "\" is not defined" + (doc.name.empty() ? "." : " by operation \"" + doc.name + "\"."),
-                          "GRAPHQL_VALIDATION_FAILED", {}});
-      } else if (value.kind == GqlValue::Kind::kVariable && !fits(def->type, arg.type)) {
-        errors.push_back({"Variable \"$" + name + "\" of type \"" + def->type + "\" used in position expecting type \"" + arg.type + "\".",
-                          "GRAPHQL_VALIDATION_FAILED", {}});
-      }
-    }
-    if (value.kind == GqlValue::Kind::kVariable) return;  // checked when the variables were coerced
-    if (auto bad = check_value(to_json(value, vars), arg.type, "")) {
-      errors.push_back({"Field \"" + f.name + "\" argument \"" + arg.name + "\" has an invalid value" +
-                            (bad->path.empty() ? "" : " at \"" + bad->path + "\"") + ": " + bad->detail,
-                        "GRAPHQL_VALIDATION_FAILED", {}});
-    }
-  }
-
-  std::vector<GqlError> validate(const GqlDocument& doc, const json::object& sent, json::object& vars) const {
-    std::vector<GqlError> errors;
-    vars = coerce_variables(doc, sent, errors);
-    std::set<std::string, std::less<>> used;
-    for (const auto& f : doc.selection) {
-      check_field(doc, f, vars, errors);
-      for (const auto& [_, value] : f.args) {
-        std::vector<std::string> names;
-        collect_variables(value, names);
-        used.insert(names.begin(), names.end());
-      }
-    }
-    for (const auto& def : doc.variables) {
-      if (!used.contains(def.name)) {
-        errors.push_back({"Variable \"$" + def.name + "\" is never used" + (doc.name.empty() ? "." : " in operation \"" + doc.name + "\"."),
-                          "GRAPHQL_VALIDATION_FAILED", {}});
-      }
-    }
-    return errors;
-  }
-
   // ---- one request (mu_ held) ------------------------------------------------
 
   static json::object arguments_of(const GqlField& f, const json::object& vars) {
     json::object out;
-    for (const auto& [name, value] : f.args) out[name] = to_json(value, vars);
+    for (const auto& [name, value] : f.args) out[name] = railway_gql::to_json(value, vars);
     return out;
   }
 
@@ -1076,16 +474,19 @@ struct FakeRailway::Impl {
   Answer graphql(const std::string& query, const json::object& sent, bool authorized) {
     GqlDocument doc;
     try {
-      doc = GqlParser(query).document();
-    } catch (const SyntaxError& e) {
+      doc = railway_gql::parse(query);
+    } catch (const railway_gql::SyntaxError& e) {
       return {200, "application/json", errors_body({{e.what(), "GRAPHQL_PARSE_FAILED", {}}}, false), {}};
     }
     if (!authorized) {
       reject_all(doc, sent, "Not Authorized");
       return {200, "application/json", errors_body({{"Not Authorized", "UNAUTHENTICATED", doc.selection.front().key()}}, true), {}};
     }
+    // graphql-js's order: the document first, then the variables' values.
+    auto errors = railway_gql::validate(doc);
     json::object vars;
-    if (auto errors = validate(doc, sent, vars); !errors.empty()) {
+    if (errors.empty()) vars = railway_gql::coerce_variables(doc, sent, errors);
+    if (!errors.empty()) {
       reject_all(doc, vars, errors.front().message);
       return {200, "application/json", errors_body(errors, false), {}};
     }
@@ -1112,7 +513,7 @@ struct FakeRailway::Impl {
         return {200, "application/json", errors_body({{failure->message, failure->code, f.key()}}, true), {}};
       }
       operations_.push_back({f.name, std::move(args), true, {}});
-      data[f.key()] = project(result, f.selection);
+      data[f.key()] = railway_gql::project(result, f.selection);
     }
     return {200, "application/json", json::serialize(json::object{{"data", std::move(data)}}), {}};
   }

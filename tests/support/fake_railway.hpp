@@ -3,23 +3,23 @@
 // (POST /graphql/v2 on 127.0.0.1:<free port>) for the Railway cell
 // provisioner's tests.
 //
-// Each request's `query` is parsed (operation type, variable definitions,
-// top-level fields with their arguments, nested selections) and checked the
-// way a GraphQL server checks it: arguments and variables are validated
-// against the input types of Railway's schema (required fields present, no
-// unknown fields, right JSON types, enum values), a field asked for on the
-// wrong root type or a sub-field the type lacks is an error, and the answer
-// holds exactly the selected fields. Errors come back as HTTP 200 with
-// `errors[]` (`message`, `path`, `extensions.code`), as Railway answers; a
-// missing or wrong token gets {"data":null,"errors":[{"message":"Not
-// Authorized",…}]}.
+// Each request's `query` is parsed and validated the way Railway validates
+// it, against types copied from Railway's published schema
+// (tests/support/fake_railway_graphql.*): unknown types, fields, arguments and
+// input fields are refused, literals and variables are type-checked (enums
+// strictly, variables in every position including inside input objects), and
+// the answer holds exactly the selected fields, fragments spread in. Errors
+// come back as HTTP 200 with `errors[]` (`message`, `path`,
+// `extensions.code`), as Railway answers; a missing or wrong token gets
+// {"data":null,"errors":[{"message":"Not Authorized",…}]}.
 //
-// Operations: Query.project(id){services,volumes}, deployment(id),
-// deployments(input, first), serviceInstance(environmentId, serviceId),
-// domains(projectId, environmentId, serviceId), variables(…);
-// Mutation.serviceCreate, serviceInstanceUpdate, variableCollectionUpsert,
-// volumeCreate, volumeDelete, serviceDomainCreate, serviceInstanceDeployV2,
-// serviceInstanceRedeploy, deploymentStop, deploymentRemove, serviceDelete.
+// Operations: Query.project(id){services,volumes}, environment(id)
+// {volumeInstances}, deployment(id), deployments(input, first…),
+// serviceInstance(environmentId, serviceId), domains(projectId,
+// environmentId, serviceId), variables(…); Mutation.serviceCreate,
+// serviceInstanceUpdate, variableCollectionUpsert, volumeCreate, volumeDelete,
+// serviceDomainCreate, serviceInstanceDeployV2, serviceInstanceRedeploy,
+// deploymentStop, deploymentRemove, serviceDelete.
 //
 // State follows Railway's behaviour where the provisioner depends on it:
 // serviceCreate with `source.image` deploys at once; variableCollectionUpsert
