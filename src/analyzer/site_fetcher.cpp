@@ -24,6 +24,7 @@
 #include <thread>
 #include <variant>
 
+#include "analyzer/charset.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
 
