@@ -1,16 +1,16 @@
 #pragma once
 // Turns one HTML page into an ExtractedPage with gumbo (a real HTML5 parser,
 // tolerant of any input): title, description, headings, visible text,
-// schema.org businesses from JSON-LD and same-host links. Every output is
-// bounded, so a hostile page cannot make the stored profile arbitrarily large.
+// schema.org businesses from JSON-LD (json_ld.hpp) and same-host links
+// (same_site_link.hpp). Every output is bounded, so a hostile page cannot
+// make the stored profile arbitrarily large. Decoding the bytes to UTF-8
+// comes first (charset.hpp).
 
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "analyzer/site.hpp"
 
@@ -50,23 +50,5 @@ struct ParsedPage {
 /// a partial page.
 ParsedPage parse_page(std::string_view html, std::string_view page_url, const ParseLimits& limits = {});
 ExtractedPage extract_page(std::string_view html, std::string_view page_url);
-
-/// Schema.org LocalBusiness/Store (and subtypes) anywhere in one JSON-LD
-/// document: top-level objects, arrays, @graph and nested values.
-std::vector<JsonLdBusiness> businesses_from_json_ld(const boost::json::value& doc);
-
-/// Decodes a page body to valid UTF-8. `charset` is the declared one (HTTP
-/// header or <meta>); ISO-8859-1/ASCII/windows-1252 labels are decoded as
-/// windows-1252 (as browsers do), everything else as UTF-8 with invalid
-/// sequences replaced by U+FFFD. A UTF-8 byte order mark wins over the label.
-std::string to_utf8(std::string_view bytes, std::string_view charset);
-
-/// The charset a page declares in its first 1024 bytes (<meta charset> or
-/// http-equiv Content-Type), lowercased; empty when none.
-std::string sniff_meta_charset(std::string_view html);
-
-/// The longest prefix of `s` of at most `max_bytes` that does not split a
-/// UTF-8 sequence.
-std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
 
 }  // namespace winston::analyzer

@@ -24,9 +24,10 @@
 #include <thread>
 #include <variant>
 
-#include "http/awaitable.hpp"
+#include "analyzer/charset.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
+#include "http/awaitable.hpp"
 
 namespace winston::analyzer {
 namespace net = boost::asio;

@@ -7,6 +7,7 @@
 
 #include "api/json_input.hpp"
 #include "api/views.hpp"
+#include "core/decimal.hpp"
 #include "core/text.hpp"
 
 namespace winston::api {
@@ -100,7 +101,7 @@ json::value item_json(const conn::InventoryHit& h) {
           {"thc", i.thc},
           {"cbd", i.cbd},
           {"size", i.size},
-          {"price", services::format_cents(i.price_cents)},
+          {"price", format_cents(i.price_cents)},
           {"price_cents", i.price_cents},
           {"currency", services::currency_of(h.connector_settings_json)},
           {"quantity", i.quantity},
@@ -123,7 +124,7 @@ json::value inventory_json(const services::InventoryAnswer& a) {
 json::object figures_json(const conn::SalesFigures& f, json::object head = {}) {
   head["orders"] = f.orders;
   head["units"] = f.units;
-  head["revenue"] = services::format_cents(f.revenue_cents);
+  head["revenue"] = format_cents(f.revenue_cents);
   head["revenue_cents"] = f.revenue_cents;
   return head;
 }

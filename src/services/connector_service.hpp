@@ -13,30 +13,12 @@
 
 #include "core/clock.hpp"
 #include "core/secret_box.hpp"
+#include "services/connector_import.hpp"
 #include "services/tenant_service.hpp"
 #include "storage/connector_repository.hpp"
 #include "storage/database.hpp"
 
 namespace winston::services {
-
-enum class UploadFormat { kCsv, kJson };
-
-/// A parsed upload: normalised column names (lowercase, spaces and hyphens as
-/// '_') and one record per data row, numbered from 1 (the header not counted).
-struct UploadTable {
-  struct Record {
-    std::size_t line = 0;  // CSV: the line the row starts on (for messages); JSON: 0
-    std::vector<std::optional<std::string>> cells;  // nullopt: JSON null or absent
-  };
-  std::vector<std::string> columns;
-  std::vector<Record> records;
-};
-
-/// RFC 4180 CSV with a header row (quotes, doubled quotes, commas and line
-/// breaks inside quotes, CRLF or LF, a UTF-8 BOM). Errors name the row and line.
-Result<UploadTable> parse_csv(std::string_view text, std::size_t max_rows);
-/// A JSON array of flat objects; strings, numbers and null as cell values.
-Result<UploadTable> parse_json_rows(std::string_view text, std::size_t max_rows);
 
 struct NewConnector {
   std::string name;
@@ -95,8 +77,6 @@ struct SalesSummary {
 
 inline constexpr std::int64_t kMaxInventoryLimit = 50;
 inline constexpr std::int64_t kMaxSalesSpanDays = 366;
-inline constexpr std::size_t kMaxUploadRows = 50'000;
-inline constexpr std::size_t kMaxUploadBytes = 32 * 1024 * 1024;
 
 class ConnectorService {
  public:
@@ -131,8 +111,6 @@ class ConnectorService {
   const SecretBox& box_;
 };
 
-/// "12.50" for 1250 cents ("-3.05" for -305).
-std::string format_cents(std::int64_t cents);
 /// The ISO 4217 code in a connector's settings, "USD" when unset.
 std::string currency_of(std::string_view settings_json);
 

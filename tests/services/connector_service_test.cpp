@@ -1,6 +1,6 @@
-// Connectors on SQLite and PostgreSQL: upload parsing (CSV and JSON), atomic
-// inventory replacement, idempotent sales, sealed credentials, the cells'
-// inventory search and sales summary, tenant isolation.
+// Connectors on SQLite and PostgreSQL: atomic inventory replacement,
+// idempotent sales, sealed credentials, the cells' inventory search and sales
+// summary, tenant isolation.
 
 #include "services/connector_service.hpp"
 
@@ -21,86 +21,15 @@ using testing::TestDatabase;
 constexpr EpochMs kStart = 1'780'000'000'000;
 const Actor kActor{"test", std::nullopt};
 
-// ------------------------------------------------------------ parsing (no database)
+// ------------------------------------------------------------ settings (no database)
+// The upload parsers are tested in core/upload_table_test.cpp, core/decimal_test.cpp,
+// core/date_test.cpp and services/connector_import_test.cpp.
 
-TEST(ConnectorUpload, CsvHandlesQuotesEscapesLineBreaksAndABom) {
-  const std::string csv =
-      "\xEF\xBB\xBFSKU, Product Name ,Price,Quantity\r\n"
-      "A1,\"Gummies, \"\"Sour\"\" 10pk\",12.50,3\r\n"
-      "A2,\"Two\nlines\",1,0\n"
-      "\n"
-      "A3,,\"\",\n"
-      "A4,plain,$2.5,1";  // no final line break
-  auto t = parse_csv(csv, 100);
-  ASSERT_TRUE(t.ok()) << t.error().message;
-  EXPECT_EQ(t->columns, (std::vector<std::string>{"sku", "product_name", "price", "quantity"}));
-  ASSERT_EQ(t->records.size(), 4U);
-  EXPECT_EQ(*t->records[0].cells[1], "Gummies, \"Sour\" 10pk");
-  EXPECT_EQ(*t->records[1].cells[1], "Two\nlines");
-  EXPECT_EQ(*t->records[2].cells[1], "");
-  EXPECT_EQ(*t->records[2].cells[3], "");
-  EXPECT_EQ(*t->records[3].cells[2], "$2.5");
-  EXPECT_EQ(t->records[0].line, 2U);
-  EXPECT_EQ(t->records[1].line, 3U);
-  EXPECT_EQ(t->records[2].line, 6U);  // the quoted line break and the blank line both count
-  EXPECT_EQ(t->records[3].line, 7U);
-}
-
-TEST(ConnectorUpload, CsvSyntaxErrorsNameTheRowAndLine) {
-  struct Case {
-    std::string csv;
-    std::string field;
-    std::string message_part;
-  };
-  const std::vector<Case> cases = {
-      {"a,b\n1,2\n3,\"open\n", "rows[2]", "never closed"},
-      {"a,b\n1,2\n3,x\"y\n", "rows[2]", "quote inside an unquoted field"},
-      {"a,b\n\"1\"x,2\n", "rows[1]", "after a closing quote"},
-      {"a,b\n1,2\n1,2,3\n", "rows[2]", "3 fields, but the header names 2"},
-      {"a,A\n1,2\n", "header", "appears twice"},
-      {"", "header", "empty"},
-  };
-  for (const auto& c : cases) {
-    auto t = parse_csv(c.csv, 100);
-    ASSERT_FALSE(t.ok()) << c.csv;
-    EXPECT_EQ(t.error().code, ErrorCode::kInvalidField) << c.csv;
-    EXPECT_EQ(t.error().field, c.field) << c.csv;
-    EXPECT_NE(t.error().message.find(c.message_part), std::string::npos) << t.error().message;
-  }
-  auto e = parse_csv("a,b\n1,2\n3,x\"y\n", 100);
-  EXPECT_NE(e.error().message.find("line 3"), std::string::npos) << e.error().message;
-  auto big = parse_csv("a\n1\n2\n3\n", 2);
-  ASSERT_FALSE(big.ok());
-  EXPECT_EQ(big.error().code, ErrorCode::kPayloadTooLarge);
-}
-
-TEST(ConnectorUpload, JsonRowsTakeStringsNumbersAndNull) {
-  auto t = parse_json_rows(R"([{"SKU":"A1","price":12.5,"qty":3,"brand":null},{"sku":"A2","Extra Col":"x"}])", 10);
-  ASSERT_TRUE(t.ok()) << t.error().message;
-  EXPECT_EQ(t->columns, (std::vector<std::string>{"sku", "price", "qty", "brand", "extra_col"}));
-  ASSERT_EQ(t->records.size(), 2U);
-  EXPECT_EQ(*t->records[0].cells[1], "12.5");
-  EXPECT_EQ(*t->records[0].cells[2], "3");
-  EXPECT_FALSE(t->records[0].cells[3].has_value());
-  EXPECT_FALSE(t->records[1].cells[1].has_value());
-  EXPECT_EQ(*t->records[1].cells[4], "x");
-
-  auto nested = parse_json_rows(R"([{"sku":"A"},{"sku":{"x":1}}])", 10);
-  ASSERT_FALSE(nested.ok());
-  EXPECT_EQ(nested.error().field, "rows[2].sku");
-  EXPECT_EQ(parse_json_rows(R"({"sku":"A"})", 10).error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(parse_json_rows("[{", 10).error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(parse_json_rows(R"([1])", 10).error().field, "rows[1]");
-  EXPECT_EQ(parse_json_rows(R"([{},{},{}])", 2).error().code, ErrorCode::kPayloadTooLarge);
-}
-
-TEST(ConnectorUpload, FormatsCentsWithoutFloatingPoint) {
-  EXPECT_EQ(format_cents(1250), "12.50");
-  EXPECT_EQ(format_cents(5), "0.05");
-  EXPECT_EQ(format_cents(-305), "-3.05");
-  EXPECT_EQ(format_cents(0), "0.00");
+TEST(ConnectorSettings, CurrencyDefaultsToUsd) {
   EXPECT_EQ(currency_of(R"({"currency":"CAD"})"), "CAD");
   EXPECT_EQ(currency_of("{}"), "USD");
+  EXPECT_EQ(currency_of("not json"), "USD");
+  EXPECT_EQ(currency_of(R"({"currency":7})"), "USD");
 }
 
 // ------------------------------------------------------------ the service, on both backends
