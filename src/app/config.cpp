@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -279,11 +280,13 @@ bool same(std::span<const Key<T>> keys, const T& a, const T& b) {
   return std::all_of(keys.begin(), keys.end(), [&](const Key<T>& k) { return k.field.get(a) == k.field.get(b); });
 }
 
-template <typename T, typename Id>
-bool same_list(std::span<const Key<T>> keys, const std::vector<T>& a, const std::vector<T>& b, Id id) {
+// A provider's id is its table's name, not one of its keys, hence `id`.
+template <typename T>
+bool same_list(std::span<const Key<T>> keys, const std::vector<T>& a, const std::vector<T>& b,
+               std::string T::*id) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (id(a[i]) != id(b[i]) || !same(keys, a[i], b[i])) return false;
+    if (a[i].*id != b[i].*id || !same(keys, a[i], b[i])) return false;
   }
   return true;
 }
@@ -321,12 +324,10 @@ std::vector<std::string> differing_keys(const Config& a, const Config& b) {
   }
   if (a.agent_default_models != b.agent_default_models) out.emplace_back("agent.default_models");
   if (a.tiers.monthly_mc != b.tiers.monthly_mc) out.emplace_back("tiers");
-  if (!same_list(config_keys::provider_keys(), a.catalog.providers(), b.catalog.providers(),
-                 [](const Provider& p) { return p.id; })) {
+  if (!same_list(config_keys::provider_keys(), a.catalog.providers(), b.catalog.providers(), &Provider::id)) {
     out.emplace_back("providers");
   }
-  if (!same_list(config_keys::model_keys(), a.catalog.models(), b.catalog.models(),
-                 [](const ModelEntry&) { return 0; })) {
+  if (!same_list(config_keys::model_keys(), a.catalog.models(), b.catalog.models(), &ModelEntry::id)) {
     out.emplace_back("models");
   }
   return out;
