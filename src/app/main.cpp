@@ -259,6 +259,10 @@ void add_config_commands(CLI::App& config, CLI::App& skill, ConfigArgs& a, std::
   }
   for (auto* sub : {show, diff, rollback}) sub->add_option("version", a.version, "Version number")->required();
   diff->add_option("to", a.other, "The version to compare with")->required();
+  // Winston's own configuration, not a tenant's: generated from the key table.
+  auto* docs = config.add_subcommand("docs", "Print docs/configuration.md: every winston.toml key and variable");
+  auto* example = config.add_subcommand("example", "Print winston.toml.example: every key with its default and help");
+  for (auto* sub : {docs, example}) sub->callback([&chosen, sub] { chosen = "config " + sub->get_name(); });
 
   skill.require_subcommand(1);
   auto* skills = skill.add_subcommand("list", "The skills catalog with the tenant's choices");
@@ -417,89 +421,127 @@ void add_audit_commands(CLI::App& audit, AuditArgs& a) {
   list->add_option("--cursor", f.cursor, "next_cursor of the previous page");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/// The command line: the subcommands, and what parsing fills in.
+struct Cli {
   CLI::App app{
       "Winston: the control plane for managed OpenClaw agents.\n"
       "Configuration comes from winston.toml (or --config) and WINSTON_* environment variables;\n"
       "with neither, `winston serve` runs on SQLite in ./data on 127.0.0.1:8080.",
       "winston"};
-  app.require_subcommand(1);
+  std::optional<std::string> config_file;
+  CLI::App *serve = nullptr, *api_only = nullptr, *proxy_only = nullptr, *worker = nullptr, *migrate = nullptr;
+  CLI::App *smoke = nullptr, *instance = nullptr, *audit = nullptr, *agent = nullptr;
+  SmokeArgs smoke_args;
+  AgentArgs agent_args;
+  TenantArgs tenant_args;
+  std::string tenant_cmd;
+  ConfigArgs config_args;
+  std::string config_cmd;  // "config generate", "skill list", ...
+  InstanceArgs instance_args;
+  std::string instance_cmd;
+  AuditArgs audit_args;
+};
+
+void add_server_commands(Cli& cli) {
+  auto& app = cli.app;
+  cli.serve = app.add_subcommand("serve", "Run everything in one process: migrate, then serve the admin API and the LLM proxy");
+  cli.api_only = app.add_subcommand("api", "Serve only the admin API (a stateless replica sharing one PostgreSQL)");
+  cli.proxy_only = app.add_subcommand("proxy", "Serve only the LLM proxy (a stateless replica sharing one PostgreSQL)");
+  cli.worker = app.add_subcommand("worker", "Run only the cell reconciler (several may share one PostgreSQL)");
+  cli.migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+}
+
+void add_operator_commands(Cli& cli) {
+  auto& app = cli.app;
+  cli.instance = app.add_subcommand("instance", "A tenant's cell (its OpenClaw gateway): provision, show, stop, start, retry, deprovision");
+  auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
+  auto* config = app.add_subcommand(
+      "config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback; Winston's own: docs, example");
+  auto* skill = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
+  cli.smoke = app.add_subcommand(
+      "smoke", "The acceptance run against a live deployment: a throw-away tenant through every check; exit 1 on a FAIL");
+  add_smoke_command(*cli.smoke, cli.smoke_args);
+  cli.audit = app.add_subcommand("audit", "Read the audit log: who did what to which tenant, and when");
+  cli.agent = app.add_subcommand("agent", "Talk to a tenant's running agent: ask");
+  add_agent_commands(*cli.agent, cli.agent_args);
+  add_tenant_commands(*tenant, cli.tenant_args, cli.tenant_cmd);
+  add_config_commands(*config, *skill, cli.config_args, cli.config_cmd);
+  add_instance_commands(*cli.instance, cli.instance_args, cli.instance_cmd);
+  add_audit_commands(*cli.audit, cli.audit_args);
+}
+
+void build_cli(Cli& cli) {
+  cli.app.require_subcommand(1);
   // Global options are accepted after the subcommand too (`winston serve --config FILE`):
   // subcommands inherit fallthrough, so what they do not know is matched here.
-  app.fallthrough();
-  const std::string version_text = fmt::format("winston {} (commit {})", version(), commit());
-  app.set_version_flag("-V,--version", version_text, "Print the version and the commit it was built from");
-  std::optional<std::string> config_file;
-  app.add_option("-c,--config", config_file, "TOML configuration file (default: ./winston.toml if present)");
+  cli.app.fallthrough();
+  cli.app.set_version_flag("-V,--version", fmt::format("winston {} (commit {})", version(), commit()),
+                           "Print the version and the commit it was built from");
+  cli.app.add_option("-c,--config", cli.config_file, "TOML configuration file (default: ./winston.toml if present)");
+  add_server_commands(cli);
+  add_operator_commands(cli);
+}
 
-  auto* serve = app.add_subcommand("serve", "Run everything in one process: migrate, then serve the admin API and the LLM proxy");
-  auto* api_only = app.add_subcommand("api", "Serve only the admin API (a stateless replica sharing one PostgreSQL)");
-  auto* proxy_only = app.add_subcommand("proxy", "Serve only the LLM proxy (a stateless replica sharing one PostgreSQL)");
-  auto* worker = app.add_subcommand("worker", "Run only the cell reconciler (several may share one PostgreSQL)");
-  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
-  auto* instance = app.add_subcommand("instance", "A tenant's cell (its OpenClaw gateway): provision, show, stop, start, retry, deprovision");
-  auto* tenant = app.add_subcommand("tenant", "Manage tenants directly on the database (no server needed)");
-  auto* config_cmd = app.add_subcommand("config", "A tenant's OpenClaw configuration: generate, versions, diff, rollback");
-  auto* skill_cmd = app.add_subcommand("skill", "A tenant's skills: list, enable, disable");
-  auto* smoke = app.add_subcommand(
-      "smoke", "The acceptance run against a live deployment: a throw-away tenant through every check; exit 1 on a FAIL");
-  SmokeArgs sargs;
-  add_smoke_command(*smoke, sargs);
-  auto* audit_cmd = app.add_subcommand("audit", "Read the audit log: who did what to which tenant, and when");
-  auto* agent_cmd = app.add_subcommand("agent", "Talk to a tenant's running agent: ask");
-  AgentArgs agent_args;
-  add_agent_commands(*agent_cmd, agent_args);
-  TenantArgs targs;
-  std::string tenant_cmd;
-  add_tenant_commands(*tenant, targs, tenant_cmd);
-  ConfigArgs cargs;
-  std::string config_cmd_name;
-  add_config_commands(*config_cmd, *skill_cmd, cargs, config_cmd_name);
-  InstanceArgs iargs;
-  std::string instance_cmd;
-  add_instance_commands(*instance, iargs, instance_cmd);
-  AuditArgs aargs;
-  add_audit_commands(*audit_cmd, aargs);
+std::optional<app::Role> server_role(const Cli& cli) {
+  if (cli.serve->parsed()) return app::Role::kAll;
+  if (cli.api_only->parsed()) return app::Role::kApi;
+  if (cli.proxy_only->parsed()) return app::Role::kProxy;
+  if (cli.worker->parsed()) return app::Role::kWorker;
+  return std::nullopt;
+}
 
-  CLI11_PARSE(app, argc, argv);
-
-  auto config = app::load_config(config_file);
-  if (!config.ok()) return fail(config.error());
-  // Operator commands print JSON on stdout; keep stderr for warnings and errors.
-  const bool server = serve->parsed() || api_only->parsed() || proxy_only->parsed() || worker->parsed();
-  log::init(server ? log::parse_level(config->log_level) : log::Level::kWarn);
-
-  if (server) {
-    SystemClock clock;
-    const auto role = api_only->parsed()     ? app::Role::kApi
-                      : proxy_only->parsed() ? app::Role::kProxy
-                      : worker->parsed()     ? app::Role::kWorker
-                                             : app::Role::kAll;
-    auto rt = app::Runtime::create(*config, clock, role);
-    if (!rt.ok()) return fail(rt.error());
-    auto started = (*rt)->start();
-    if (!started.ok()) return fail(started.error());
-    (*rt)->wait_for_signal();
-    return 0;
-  }
-  if (smoke->parsed()) return run_smoke_command(*config, sargs);
-  if (migrate->parsed()) {
-    auto db = app::open_database(*config);
-    if (!db.ok()) return fail(db.error());
-    std::cout << "schema is at version " << storage::latest_schema_version() << '\n';
-    return 0;
-  }
-  // Operator commands use the same services as the server, on the same database, without listening.
+int run_server(const app::Config& config, app::Role role) {
   SystemClock clock;
-  auto rt = app::Runtime::create(*config, clock, app::Role::kCli);
+  auto rt = app::Runtime::create(config, clock, role);
   if (!rt.ok()) return fail(rt.error());
-  if (tenant_cmd == "analyze" || tenant_cmd == "profile") return run_tenant_agent(tenant_cmd, targs, **rt);
-  if (config_cmd_name.starts_with("config ")) return run_config(config_cmd_name.substr(7), cargs, (*rt)->configs());
-  if (config_cmd_name.starts_with("skill ")) return run_skill(config_cmd_name.substr(6), cargs, (*rt)->configs());
-  if (instance->parsed()) return run_instance(instance_cmd, iargs, (*rt)->instances());
-  if (audit_cmd->parsed()) return run_audit(aargs, (*rt)->audit());
-  if (agent_cmd->parsed()) return run_agent(agent_args, (*rt)->agent());
-  return run_tenant(tenant_cmd, targs, (*rt)->tenants(), (*rt)->instances());
+  auto started = (*rt)->start();
+  if (!started.ok()) return fail(started.error());
+  (*rt)->wait_for_signal();
+  return 0;
+}
+
+int run_migrate(const app::Config& config) {
+  auto db = app::open_database(config);
+  if (!db.ok()) return fail(db.error());
+  std::cout << "schema is at version " << storage::latest_schema_version() << '\n';
+  return 0;
+}
+
+// Operator commands use the same services as the server, on the same database, without listening.
+int run_operator(Cli& cli, const app::Config& config) {
+  SystemClock clock;
+  auto rt = app::Runtime::create(config, clock, app::Role::kCli);
+  if (!rt.ok()) return fail(rt.error());
+  const auto& cmd = cli.config_cmd;
+  if (cli.tenant_cmd == "analyze" || cli.tenant_cmd == "profile") return run_tenant_agent(cli.tenant_cmd, cli.tenant_args, **rt);
+  if (cmd.starts_with("config ")) return run_config(cmd.substr(7), cli.config_args, (*rt)->configs());
+  if (cmd.starts_with("skill ")) return run_skill(cmd.substr(6), cli.config_args, (*rt)->configs());
+  if (cli.instance->parsed()) return run_instance(cli.instance_cmd, cli.instance_args, (*rt)->instances());
+  if (cli.audit->parsed()) return run_audit(cli.audit_args, (*rt)->audit());
+  if (cli.agent->parsed()) return run_agent(cli.agent_args, (*rt)->agent());
+  return run_tenant(cli.tenant_cmd, cli.tenant_args, (*rt)->tenants(), (*rt)->instances());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli;
+  build_cli(cli);
+  CLI11_PARSE(cli.app, argc, argv);
+  // Generated from the key table, so they need no configuration (scripts/config-docs.sh).
+  if (cli.config_cmd == "config docs" || cli.config_cmd == "config example") {
+    std::cout << (cli.config_cmd == "config docs" ? app::configuration_reference_markdown()
+                                                  : app::configuration_example_toml());
+    return 0;
+  }
+
+  auto config = app::load_config(cli.config_file);
+  if (!config.ok()) return fail(config.error());
+  const auto role = server_role(cli);
+  // Operator commands print JSON on stdout; keep stderr for warnings and errors.
+  log::init(role ? log::parse_level(config->log_level) : log::Level::kWarn);
+  if (role) return run_server(*config, *role);
+  if (cli.smoke->parsed()) return run_smoke_command(*config, cli.smoke_args);
+  if (cli.migrate->parsed()) return run_migrate(*config);
+  return run_operator(cli, *config);
 }

@@ -1,12 +1,16 @@
 #include "app/config.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <sstream>
 
+#include "app/config_keys.hpp"
 #include "app/runtime.hpp"
 #include "core/ids.hpp"
 
@@ -109,6 +113,186 @@ TEST_F(ConfigTest, UpstreamPoolSettingsAreReadAndChecked) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().message.find("proxy.pool_"), std::string::npos) << r.error().message;
   }
+}
+
+/// The error of `r`, which must be one whose message contains `text`.
+Error expect_error(const Result<Config>& r, const std::string& text) {
+  if (r.ok()) {
+    ADD_FAILURE() << "accepted; expected an error with: " << text;
+    return Error{};
+  }
+  EXPECT_NE(r.error().message.find(text), std::string::npos) << r.error().message;
+  return r.error();
+}
+
+TEST_F(ConfigTest, ProviderTablesAreCheckedKeyByKey) {
+  const auto typo = write("[providers.moonshot]\nbase_url = \"http://x/v1\"\napi_kye_env = \"K\"\n");
+  const auto e = expect_error(load_config(typo, env({})), "unknown key 'providers.moonshot.api_kye_env'");
+  EXPECT_NE(e.message.find(typo), std::string::npos) << "the file is named: " << e.message;
+  EXPECT_EQ(e.field, "providers.moonshot.api_kye_env");
+  expect_error(load_config(write("[providers.moonshot]\nbase_url = 5\n"), env({})),
+               "providers.moonshot.base_url must be a string");
+  expect_error(load_config(write("[providers.moonshot]\nbase_url = \"http://x/v1\"\napi = \"openai\"\n"), env({})),
+               "providers.moonshot.api must be anthropic-messages or openai-completions");
+  expect_error(load_config(write("providers = 3\n"), env({})), "providers must be a table");
+  auto ok = load_config(write("[providers.local]\napi = \"anthropic-messages\"\nbase_url = \"http://127.0.0.1:9\"\n"
+                              "api_key_env = \"\"\n"),
+                        env({}));
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  const auto* local = ok->catalog.provider("local");
+  ASSERT_NE(local, nullptr);
+  EXPECT_EQ(local->api, WireApi::kAnthropicMessages);
+  EXPECT_EQ(local->base_url, "http://127.0.0.1:9");
+  EXPECT_EQ(ok->provider_keys.at("local"), "") << "keyless";
+  EXPECT_NE(ok->catalog.provider("anthropic"), nullptr) << "the defaults stay";
+}
+
+TEST_F(ConfigTest, ModelEntriesAreCheckedKeyByKey) {
+  const std::string model = "[[models]]\nid = \"kimi-k2.5\"\nprovider = \"moonshot\"\n";
+  const auto e = expect_error(load_config(write(model + "multipler = 2.0\n"), env({})), "unknown key 'models[0].multipler'");
+  EXPECT_EQ(e.field, "models[0].multipler");
+  expect_error(load_config(write(model + "multiplier = \"5\"\n"), env({})), "models[0].multiplier must be a number");
+  expect_error(load_config(write(model + "tiers = [\"pro\", 3]\n"), env({})),
+               "models[0].tiers must be a list of strings");
+  expect_error(load_config(write(model + "retires_on = 2026-11-30\n"), env({})), "models[0].retires_on must be a string");
+  expect_error(load_config(write(model + "context_window = -1\n"), env({})), "models[0].context_window must be an integer");
+  expect_error(load_config(write(model + model + "[models.extra]\nx = 1\n"), env({})), "unknown key 'models[1].extra'");
+  expect_error(load_config(write("models = 1\n"), env({})), "models must be an array of tables");
+}
+
+TEST_F(ConfigTest, ModelEntriesAreReadWithTheirDefaults) {
+  auto c = load_config(write(R"(
+[[models]]
+id = "kimi-k2.5"
+provider = "moonshot"
+multiplier = 2
+usd_input_per_mtok = 0.6
+tiers = ["pro"]
+retires_on = "2026-11-30"
+replacement = "cheap"
+[[models]]
+id = "cheap"
+aliases = ["c"]
+provider = "moonshot"
+upstream_model = "cheap-v2"
+multiplier = 0.5
+context_window = 32768
+)"),
+                       env({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->catalog.models().size(), 2U) << "[[models]] replaces the list";
+  const auto& kimi = c->catalog.models()[0];
+  EXPECT_EQ(kimi.multiplier_milli, 2000) << "an integer is a number too";
+  EXPECT_EQ(kimi.usd_input_micro, 600'000);
+  EXPECT_EQ(kimi.upstream_model, "kimi-k2.5") << "upstream_model defaults to the id";
+  EXPECT_EQ(kimi.tiers, std::vector<std::string>{"pro"});
+  EXPECT_EQ(kimi.retires_on, "2026-11-30");
+  EXPECT_EQ(kimi.replacement, "cheap");
+  const auto& cheap = c->catalog.models()[1];
+  EXPECT_EQ(cheap.upstream_model, "cheap-v2");
+  EXPECT_EQ(cheap.multiplier_milli, 500);
+  EXPECT_EQ(cheap.context_window, 32768);
+  EXPECT_EQ(c->catalog.find("c"), &cheap);
+  EXPECT_FALSE(cheap.retires_on.has_value());
+}
+
+TEST_F(ConfigTest, EveryKeyOfTheTableIsReadFromTheFile) {
+  // agent.message_timeout_ms was read but missing from the old list of known keys.
+  auto c = load_config(write("[agent]\nmessage_timeout_ms = 5000\n[cells.kubernetes]\nnamespace = \"cells\"\n"), env({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->agent_message_timeout_ms, 5000);
+  EXPECT_EQ(c->kubernetes_namespace, "cells");
+  expect_error(load_config(write("api = 5\n"), env({})), "api must be a table");
+  expect_error(load_config(write("[cells.railway]\ntoken = \"secret\"\n"), env({})),
+               "unknown key 'cells.railway.token'");  // secrets come from the environment only
+  expect_error(load_config(write("[cells]\nbackend = \"docker\"\n"), env({})),
+               "cells.backend must be local, railway or kubernetes");
+  expect_error(load_config(write("[tiers]\nfree = \"lots\"\n"), env({})), "tiers.free must be a non-negative");
+}
+
+TEST_F(ConfigTest, TheEnvironmentVariablesKeepTheirNamesAndEachOverridesItsKey) {
+  const std::set<std::string> expected = {
+      "WINSTON_DATA_DIR",        "WINSTON_DATABASE_URL",   "WINSTON_ADMIN_TOKEN",     "WINSTON_MASTER_KEY",
+      "WINSTON_LISTEN",          "WINSTON_LOG_LEVEL",      "WINSTON_API_PORT",        "WINSTON_PROXY_PORT",
+      "WINSTON_INSTANCE_ID",     "WINSTON_AGENT_PROXY_URL", "WINSTON_OPENCLAW_DIR",   "WINSTON_CELLS_BACKEND",
+      "RAILWAY_TOKEN",           "WINSTON_KUBERNETES_TOKEN", "WINSTON_ANALYZER_ALLOW_PRIVATE"};
+  std::set<std::string> names;
+  const auto defaults = load_config(std::nullopt, env({}));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  for (const auto& key : config_keys::config_keys()) {
+    if (key.env.empty()) continue;
+    const std::string name(key.env);
+    names.insert(name);
+    std::string value = "from-the-environment";
+    if (!key.choices.empty()) value = key.choices.back();
+    if (key.field.kind == config_keys::Kind::kInteger) value = std::to_string(key.min + 1);
+    if (key.field.kind == config_keys::Kind::kBool) value = "true";
+    auto c = load_config(std::nullopt, env({{name, value}}));
+    ASSERT_TRUE(c.ok()) << name << ": " << c.error().message;
+    const auto changed = differing_keys(*c, *defaults);
+    const std::string shown(key.path.empty() ? key.env : key.path);
+    EXPECT_NE(std::find(changed.begin(), changed.end(), shown), changed.end()) << name << " did not set " << shown;
+  }
+  EXPECT_EQ(names, expected);
+  expect_error(load_config(std::nullopt, env({{"WINSTON_CELLS_BACKEND", "docker"}})),
+               "WINSTON_CELLS_BACKEND must be local, railway or kubernetes");
+  expect_error(load_config(std::nullopt, env({{"WINSTON_PROXY_PORT", "65536"}})), "WINSTON_PROXY_PORT must be an integer");
+}
+
+std::string source_file(const std::string& relative) {
+  std::ifstream in(std::filesystem::path(WINSTON_SOURCE_DIR) / relative);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Empty when equal; else the first line that differs, in both.
+std::string first_difference(const std::string& file, const std::string& generated) {
+  std::istringstream a(file), b(generated);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, la)), more_b = static_cast<bool>(std::getline(b, lb));
+    if (!more_a && !more_b) return file == generated ? "" : "a final newline";
+    if (more_a != more_b || la != lb) return fmt::format("line {}: file '{}', table '{}'", line, la, lb);
+  }
+}
+
+TEST(ConfigDocs, TheReferenceIsWhatTheKeyTableGenerates) {
+  const auto generated = configuration_reference_markdown();
+  EXPECT_EQ(first_difference(source_file("docs/configuration.md"), generated), "")
+      << "docs/configuration.md is out of date: run scripts/config-docs.sh";
+  for (const auto& key : config_keys::config_keys()) {
+    const std::string shown(key.path.empty() ? key.env : key.path);
+    EXPECT_NE(generated.find("`" + shown + "`"), std::string::npos) << shown;
+  }
+  for (const auto& key : config_keys::model_keys()) {
+    EXPECT_NE(generated.find("`" + std::string(key.path) + "`"), std::string::npos) << key.path;
+  }
+}
+
+TEST(ConfigDocs, TheExampleIsWhatTheKeyTableGenerates) {
+  const auto generated = configuration_example_toml();
+  EXPECT_EQ(first_difference(source_file("winston.toml.example"), generated), "")
+      << "winston.toml.example is out of date: run scripts/config-docs.sh";
+  for (const auto& key : config_keys::config_keys()) {
+    const std::string leaf(key.path.substr(key.path.rfind('.') + 1));
+    const std::string line = key.path.empty() ? std::string(key.env) : "\n" + leaf + " = ";
+    EXPECT_TRUE(generated.find(line) != std::string::npos || generated.find("# " + leaf + " = ") != std::string::npos)
+        << key.path << key.env;
+  }
+}
+
+TEST_F(ConfigTest, TheExampleFileLoadsToTheDefaults) {
+  const auto example = (std::filesystem::path(WINSTON_SOURCE_DIR) / "winston.toml.example").string();
+  auto loaded = load_config(example, env({}));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->source, example);
+  auto defaults = load_config(std::nullopt, env({}));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(differing_keys(*loaded, *defaults), std::vector<std::string>{});
+  // The comparison can fail: a changed key is reported by name.
+  defaults->analyzer_model = "other";
+  EXPECT_EQ(differing_keys(*loaded, *defaults), std::vector<std::string>{"analyzer.model"});
 }
 
 /// Runtime::create with a remote backend configured and `proxy_url` as agent.proxy_url.
