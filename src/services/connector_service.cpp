@@ -134,8 +134,12 @@ Status audit(storage::Connection& c, const Actor& actor, const conn::ConnectorRo
              json::object details, EpochMs now) {
   details["name"] = row.name;
   details["kind"] = row.kind;
-  return storage::audit::append(c, {new_uuid_v7(now), row.tenant_id, actor.name, std::string(action),
-                                    "connector:" + row.id, json::serialize(details), actor.request_id, now});
+  return record_audit(c, actor,
+                      {.tenant_id = row.tenant_id,
+                       .action = std::string(action),
+                       .target = "connector:" + row.id,
+                       .details = std::move(details)},
+                      now);
 }
 
 }  // namespace
