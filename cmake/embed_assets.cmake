@@ -1,13 +1,21 @@
 # Generates a C++ source holding the files under ASSET_ROOTS as byte arrays,
-# so `winston` carries its default agent templates and skills catalog and
-# runs from any directory. Invoked by add_custom_command (cmake -P) with
-#   -DOUTPUT=<file.cpp> -DBASE=<source dir> -DASSET_ROOTS=<dir;dir>
+# so `winston` carries its default agent templates, skills catalog, cell
+# bootstrap script and OpenAPI document and runs from any directory. Invoked
+# by add_custom_command (cmake -P) with
+#   -DOUTPUT=<file.cpp> -DBASE=<source dir> -DASSET_ROOTS=<dir or file;…>
+# (each relative to BASE: a directory is embedded whole, a file by itself).
 set(entries "")
 set(arrays "")
 set(index 0)
 foreach(root IN LISTS ASSET_ROOTS)
-  file(GLOB_RECURSE files RELATIVE "${BASE}" "${BASE}/${root}/*")
-  list(SORT files)
+  if(IS_DIRECTORY "${BASE}/${root}")
+    file(GLOB_RECURSE files RELATIVE "${BASE}" "${BASE}/${root}/*")
+    list(SORT files)
+  elseif(EXISTS "${BASE}/${root}")
+    set(files "${root}")
+  else()
+    message(FATAL_ERROR "embed_assets: ${BASE}/${root} does not exist")
+  endif()
   foreach(rel IN LISTS files)
     file(READ "${BASE}/${rel}" hex HEX)
     string(LENGTH "${hex}" hex_len)

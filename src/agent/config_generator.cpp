@@ -136,6 +136,16 @@ void pretty(const json::value& v, std::string& out, int depth) {
   }
 }
 
+}  // namespace
+
+std::string pretty_json(const json::value& v) {
+  std::string out;
+  pretty(v, out, 0);
+  return out;
+}
+
+namespace {
+
 double usd_per_mtok(std::int64_t micro) { return static_cast<double>(micro) / 1e6; }
 
 json::object model_json(const ModelEntry& m) {
@@ -219,9 +229,7 @@ Result<std::string> openclaw_json(const GeneratorInput& in) {
       {"update", {{"checkOnStart", false}}},
       {"telemetry", {{"enabled", false}}},
   };
-  std::string out;
-  pretty(config, out, 0);
-  return out + "\n";
+  return pretty_json(config) + "\n";
 }
 
 BusinessProfile minimal_profile(const Tenant& t) {

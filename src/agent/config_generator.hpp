@@ -75,4 +75,8 @@ std::string markdown_inline(std::string_view text, std::size_t max_chars);
 /// OpenAI-compatible models, "winston-anthropic" for Anthropic Messages).
 std::string_view openclaw_provider_id(WireApi api);
 
+/// Two-space indented JSON in the value's own key order, no final newline:
+/// openclaw.json's form, and the golden files' (tests/cells/golden/).
+std::string pretty_json(const boost::json::value& v);
+
 }  // namespace winston::agent

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "cells/kubernetes_manifests.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/retry_after.hpp"
@@ -27,8 +28,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::string_view kFieldManager = "winston";
-constexpr std::string_view kSnapshotAnnotation = "winston.dev/snapshot-version";
-constexpr std::string_view kTenantLabel = "winston.dev/tenant";
 constexpr std::chrono::seconds kDefaultRetryAfter{10};
 // A throttled cell waits at most this long: a longer hint would park its
 // reconcile past what an operator would wait for.
@@ -37,29 +36,7 @@ constexpr std::chrono::milliseconds kSettleRecheck{2'000};  // stopping / deleti
 constexpr int kMaxWatchesPerPass = 5;
 constexpr std::size_t kMaxWatchLine = 4 * 1024 * 1024;
 
-/// One object kind the provisioner writes, with where it lives in the API.
-struct Kind {
-  std::string_view kind, api_version, prefix, plural;
-};
-constexpr Kind kSecret{"Secret", "v1", "/api/v1", "secrets"};
-constexpr Kind kClaim{"PersistentVolumeClaim", "v1", "/api/v1", "persistentvolumeclaims"};
-constexpr Kind kService{"Service", "v1", "/api/v1", "services"};
-constexpr Kind kDeployment{"Deployment", "apps/v1", "/apis/apps/v1", "deployments"};
-
 // ---- small helpers ----------------------------------------------------------
-
-/// A label value: at most 63 of [A-Za-z0-9-_.], starting and ending alphanumeric.
-std::string label_value(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
-    if (ok && out.size() < 63) out += c;
-  }
-  auto edge = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) == 0; };
-  while (!out.empty() && edge(out.back())) out.pop_back();
-  while (!out.empty() && edge(out.front())) out.erase(out.begin());
-  return out;
-}
 
 const json::object* child(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
@@ -133,137 +110,6 @@ std::chrono::milliseconds retry_after(const http::BlockingResponse& r) {
   return *wait;
 }
 
-// ---- the desired objects -------------------------------------------------------
-
-json::object labels(const CellSpec& spec) {
-  return {{"app.kubernetes.io/name", "openclaw"},
-          {"app.kubernetes.io/managed-by", "winston"},
-          {kTenantLabel, label_value(spec.tenant_id)}};
-}
-
-json::object selector(const CellSpec& spec) {
-  return {{"app.kubernetes.io/name", "openclaw"}, {kTenantLabel, label_value(spec.tenant_id)}};
-}
-
-json::object skeleton(const Kind& k, const std::string& name, const std::string& ns, const CellSpec& spec) {
-  return {{"apiVersion", k.api_version},
-          {"kind", k.kind},
-          {"metadata", json::object{{"name", name}, {"namespace", ns}, {"labels", labels(spec)}}}};
-}
-
-json::object http_probe(std::string_view path, int delay, int period, int failures) {
-  return {{"httpGet", json::object{{"path", path}, {"port", kGatewayPort}}},
-          {"initialDelaySeconds", delay},
-          {"periodSeconds", period},
-          {"timeoutSeconds", 3},
-          {"failureThreshold", failures}};
-}
-
-json::array container_env(const CellSpec& spec, const std::string& secret_name) {
-  json::array env;
-  for (const auto& var : remote_cell_environment(spec)) {
-    if (!var.secret) {
-      env.push_back(json::object{{"name", var.name}, {"value", var.value}});
-      continue;
-    }
-    json::object ref{{"name", secret_name}, {"key", var.name}};
-    env.push_back(json::object{{"name", var.name}, {"valueFrom", json::object{{"secretKeyRef", std::move(ref)}}}});
-  }
-  return env;
-}
-
-json::object container(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
-  json::array command;
-  for (auto& arg : bootstrap_command()) command.emplace_back(arg);
-  json::object security{{"runAsNonRoot", true},
-                        {"runAsUser", 1000},
-                        {"runAsGroup", 1000},
-                        {"allowPrivilegeEscalation", false},
-                        {"readOnlyRootFilesystem", true},
-                        {"capabilities", json::object{{"drop", json::array{"ALL"}}}},
-                        {"seccompProfile", json::object{{"type", "RuntimeDefault"}}}};
-  json::object resources{{"requests", json::object{{"cpu", o.cpu_request}, {"memory", o.memory_request}}},
-                         {"limits", json::object{{"cpu", o.cpu_limit}, {"memory", o.memory_limit}}}};
-  return {{"name", "openclaw"},
-          {"image", o.image},
-          {"imagePullPolicy", "IfNotPresent"},
-          {"command", std::move(command)},
-          {"env", container_env(spec, name)},
-          {"ports", json::array{json::object{{"name", "gateway"}, {"containerPort", kGatewayPort}, {"protocol", "TCP"}}}},
-          {"resources", std::move(resources)},
-          {"securityContext", std::move(security)},
-          {"volumeMounts", json::array{json::object{{"name", "data"}, {"mountPath", kVolumeMountPath}},
-                                       json::object{{"name", "tmp"}, {"mountPath", "/tmp"}}}},
-          // The bootstrap fetches the snapshot (retrying for up to ~2 minutes)
-          // before the gateway listens: the startup probe covers that, so
-          // liveness never kills a cell that is still starting.
-          {"startupProbe", http_probe("/healthz", 5, 5, 60)},
-          {"readinessProbe", http_probe("/readyz", 5, 5, 3)},
-          {"livenessProbe", http_probe("/healthz", 10, 20, 3)}};
-}
-
-json::object pod_template(const KubernetesOptions& o, const CellSpec& spec, const std::string& name,
-                          std::int64_t version) {
-  json::object pod{{"automountServiceAccountToken", false},
-                   {"enableServiceLinks", false},
-                   {"securityContext", json::object{{"runAsNonRoot", true},
-                                                    {"runAsUser", 1000},
-                                                    {"runAsGroup", 1000},
-                                                    {"fsGroup", 1000},
-                                                    {"seccompProfile", json::object{{"type", "RuntimeDefault"}}}}},
-                   {"containers", json::array{container(o, spec, name)}},
-                   {"volumes", json::array{json::object{{"name", "data"},
-                                                        {"persistentVolumeClaim", json::object{{"claimName", name}}}},
-                                           json::object{{"name", "tmp"},
-                                                        {"emptyDir", json::object{{"sizeLimit", "256Mi"}}}}}}};
-  json::object meta{{"labels", labels(spec)},
-                    {"annotations", json::object{{kSnapshotAnnotation, std::to_string(version)}}}};
-  return {{"metadata", std::move(meta)}, {"spec", std::move(pod)}};
-}
-
-json::object deployment_object(const KubernetesOptions& o, const CellSpec& spec, const std::string& name,
-                               int replicas, std::int64_t version) {
-  auto d = skeleton(kDeployment, name, o.namespace_, spec);
-  // Recreate: the ReadWriteOnce volume cannot be mounted by a second pod while the old one runs.
-  d["spec"] = json::object{{"replicas", replicas},
-                           {"revisionHistoryLimit", 2},
-                           {"progressDeadlineSeconds", 600},
-                           {"strategy", json::object{{"type", "Recreate"}}},
-                           {"selector", json::object{{"matchLabels", selector(spec)}}},
-                           {"template", pod_template(o, spec, name, version)}};
-  return d;
-}
-
-json::object secret_object(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
-  auto s = skeleton(kSecret, name, o.namespace_, spec);
-  json::object data;
-  for (const auto& var : remote_cell_environment(spec)) {
-    if (var.secret) data[var.name] = base64(var.value);
-  }
-  s["type"] = "Opaque";
-  s["data"] = std::move(data);
-  return s;
-}
-
-json::object claim_object(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
-  auto c = skeleton(kClaim, name, o.namespace_, spec);
-  json::object claim{{"accessModes", json::array{"ReadWriteOnce"}},
-                     {"resources", json::object{{"requests", json::object{{"storage", o.storage_size}}}}}};
-  if (!o.storage_class.empty()) claim["storageClassName"] = o.storage_class;
-  c["spec"] = std::move(claim);
-  return c;
-}
-
-json::object service_object(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
-  auto s = skeleton(kService, name, o.namespace_, spec);
-  s["spec"] = json::object{
-      {"type", "ClusterIP"},
-      {"selector", selector(spec)},
-      {"ports", json::array{json::object{
-                    {"name", "gateway"}, {"port", kGatewayPort}, {"targetPort", kGatewayPort}, {"protocol", "TCP"}}}}};
-  return s;
-}
-
 // ---- reading a Deployment's status ----------------------------------------------
 
 enum class Rollout { kWaiting, kDone, kFailed };
@@ -321,6 +167,24 @@ Judgement judge(const json::object& deployment) {
 
 // ---- one pass -------------------------------------------------------------------
 
+/// The objects' input. The namespace in their metadata is the configured one
+/// even when the ids remember another (ns_, used in the URLs).
+KubernetesCell cell_of(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
+  return KubernetesCell{.name = name,
+                        .namespace_ = o.namespace_,
+                        .tenant_id = spec.tenant_id,
+                        .snapshot_version = spec.snapshot_version,
+                        .environment = remote_cell_environment(spec),
+                        .command = bootstrap_command(),
+                        .image = o.image,
+                        .storage_size = o.storage_size,
+                        .storage_class = o.storage_class,
+                        .cpu_request = o.cpu_request,
+                        .cpu_limit = o.cpu_limit,
+                        .memory_request = o.memory_request,
+                        .memory_limit = o.memory_limit};
+}
+
 /// The Deployment as a watch last showed it.
 struct WatchResult {
   json::object object;
@@ -342,6 +206,7 @@ class Session {
     for (const auto& s : {spec_.gateway_token, spec_.api_key}) {
       if (!s.empty()) secrets_.push_back(s);
     }
+    cell_ = cell_of(o_, spec_, name_);
   }
 
   Result<Observation> running();
@@ -361,17 +226,17 @@ class Session {
 
  private:
   Status load_token();
-  std::string url(const Kind& k, bool named, std::string_view query = {}) const;
+  std::string url(const KubernetesKind& k, bool named, std::string_view query = {}) const;
   http::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
   Result<http::BlockingResponse> send(std::string method, std::string url, std::string body = {},
                                        std::string_view content_type = {},
                                        std::function<bool(std::string_view)> on_chunk = {});
-  Result<json::object> call(std::string method, const Kind& k, bool named, std::string_view query, std::string body,
+  Result<json::object> call(std::string method, const KubernetesKind& k, bool named, std::string_view query, std::string body,
                             std::string_view what, std::string_view content_type = "application/apply-patch+yaml");
   Error failure(const http::BlockingResponse& r, std::string_view what);
 
-  Result<json::object> apply(const json::object& object, const Kind& k);
-  Result<json::object> get(const Kind& k) { return call("GET", k, true, {}, {}, "reading the Deployment"); }
+  Result<json::object> apply(const json::object& object, const KubernetesKind& k);
+  Result<json::object> get(const KubernetesKind& k) { return call("GET", k, true, {}, {}, "reading the Deployment"); }
   Result<json::object> apply_all(const std::string& digest);
   Status ensure_claim();
   void warn_storage(const std::string& difference);
@@ -389,6 +254,7 @@ class Session {
   ExternalIds& ids_;
   Recorder& recorder_;
   std::string name_, ns_, token_;
+  KubernetesCell cell_;  // what the objects are made of
   std::vector<std::string> secrets_;  // scrubbed from every message
   std::optional<std::chrono::milliseconds> throttled_;
 };
@@ -401,7 +267,7 @@ Status Session::load_token() {
   return {};
 }
 
-std::string Session::url(const Kind& k, bool named, std::string_view query) const {
+std::string Session::url(const KubernetesKind& k, bool named, std::string_view query) const {
   std::string out = fmt::format("{}{}/namespaces/{}/{}", o_.api_url, k.prefix, ns_, k.plural);
   if (named) out += "/" + name_;
   if (!query.empty()) out += fmt::format("?{}", query);
@@ -459,7 +325,7 @@ Error Session::failure(const http::BlockingResponse& r, std::string_view what) {
   return Error::unavailable(fmt::format("Kubernetes API answered {}: {}", r.status, detail));
 }
 
-Result<json::object> Session::call(std::string method, const Kind& k, bool named, std::string_view query,
+Result<json::object> Session::call(std::string method, const KubernetesKind& k, bool named, std::string_view query,
                                    std::string body, std::string_view what, std::string_view content_type) {
   const bool patch = method == "PATCH";
   WINSTON_TRY_ASSIGN(auto reply, send(std::move(method), url(k, named, query), std::move(body),
@@ -471,7 +337,7 @@ Result<json::object> Session::call(std::string method, const Kind& k, bool named
   return std::move(*object);
 }
 
-Result<json::object> Session::apply(const json::object& object, const Kind& k) {
+Result<json::object> Session::apply(const json::object& object, const KubernetesKind& k) {
   return call("PATCH", k, true, fmt::format("fieldManager={}&force=true", kFieldManager), json::serialize(object),
               fmt::format("applying the {}", k.kind));
 }
@@ -491,11 +357,11 @@ Result<json::object> Session::apply_all(const std::string& digest) {
     WINSTON_TRY(recorder_.save(ids_));
   }
   recorder_.note("apply", fmt::format("applying snapshot v{} to {}/{}", spec_.snapshot_version, ns_, name_));
-  WINSTON_TRY(apply(secret_object(o_, spec_, name_), kSecret));
+  WINSTON_TRY(apply(secret_manifest(cell_), kSecretKind));
   WINSTON_TRY(ensure_claim());
-  WINSTON_TRY(apply(service_object(o_, spec_, name_), kService));
+  WINSTON_TRY(apply(service_manifest(cell_), kServiceKind));
   WINSTON_TRY_ASSIGN(auto deployment,
-                     apply(deployment_object(o_, spec_, name_, 1, spec_.snapshot_version), kDeployment));
+                     apply(deployment_manifest(cell_), kDeploymentKind));
   const auto* meta = child(deployment, "metadata");
   ids_["generation"] = int_at(meta, "generation");
   ids_["resource_version"] = string_at(meta, "resourceVersion");
@@ -512,10 +378,10 @@ Result<json::object> Session::apply_all(const std::string& digest) {
 /// changed class or a refused resize is reported, and the cell's other
 /// objects are applied either way.
 Status Session::ensure_claim() {
-  auto live = call("GET", kClaim, true, {}, {}, "reading the PersistentVolumeClaim");
+  auto live = call("GET", kClaimKind, true, {}, {}, "reading the PersistentVolumeClaim");
   if (!live.ok() && live.error().code != ErrorCode::kNotFound) return std::move(live).error();
   if (!live.ok()) {
-    WINSTON_TRY(apply(claim_object(o_, spec_, name_), kClaim));
+    WINSTON_TRY(apply(claim_manifest(cell_), kClaimKind));
     return {};
   }
   const std::string live_class = string_at(child(*live, "spec"), "storageClassName");
@@ -532,11 +398,11 @@ Status Session::resize_claim(const json::object& live) {
   const auto* resources = spec != nullptr ? child(*spec, "resources") : nullptr;
   const std::string live_size = string_at(resources != nullptr ? child(*resources, "requests") : nullptr, "storage");
   if (live_size == o_.storage_size) return {};
-  auto resized = claim_object(o_, spec_, name_);
+  auto resized = claim_manifest(cell_);
   auto& claim = resized["spec"].as_object();
   claim.erase("storageClassName");
   if (const std::string cls = string_at(spec, "storageClassName"); !cls.empty()) claim["storageClassName"] = cls;
-  WINSTON_TRY_ASSIGN(auto reply, send("PATCH", url(kClaim, true, fmt::format("fieldManager={}&force=true", kFieldManager)),
+  WINSTON_TRY_ASSIGN(auto reply, send("PATCH", url(kClaimKind, true, fmt::format("fieldManager={}&force=true", kFieldManager)),
                                       json::serialize(resized), "application/apply-patch+yaml"));
   if (reply.status == 403 || reply.status == 422) {
     warn_storage(fmt::format("storage_size {} -> {} ({})", live_size, o_.storage_size,
@@ -562,7 +428,7 @@ void Session::warn_storage(const std::string& difference) {
 /// it the ReplicaSet, stays as it is.
 Result<json::object> Session::scale(int replicas) {
   const json::object patch{{"spec", json::object{{"replicas", replicas}}}};
-  return call("PATCH", kDeployment, true, fmt::format("fieldManager={}", kFieldManager), json::serialize(patch),
+  return call("PATCH", kDeploymentKind, true, fmt::format("fieldManager={}", kFieldManager), json::serialize(patch),
               fmt::format("scaling the Deployment to {}", replicas), "application/merge-patch+json");
 }
 
@@ -612,7 +478,7 @@ Result<WatchProgress> Session::watch_once(WatchResult& seen, std::chrono::second
     }
     return line.size() <= kMaxWatchLine;
   };
-  WINSTON_TRY_ASSIGN(auto reply, send("GET", url(kDeployment, false, query), {}, {}, on_chunk));
+  WINSTON_TRY_ASSIGN(auto reply, send("GET", url(kDeploymentKind, false, query), {}, {}, on_chunk));
   if (reply.status == 410) progress.gone = true;
   if (reply.status != 200 && reply.status != 410) {
     reply.body = std::move(raw);
@@ -625,7 +491,7 @@ Result<WatchProgress> Session::watch_once(WatchResult& seen, std::chrono::second
 /// After a 410 Gone: list by name to get the object and a fresh resourceVersion.
 Result<WatchResult> Session::relist() {
   const std::string query = fmt::format("fieldSelector=metadata.name%3D{}", name_);
-  WINSTON_TRY_ASSIGN(auto list, call("GET", kDeployment, false, query, {}, "listing the Deployment"));
+  WINSTON_TRY_ASSIGN(auto list, call("GET", kDeploymentKind, false, query, {}, "listing the Deployment"));
   WatchResult out;
   const auto* items = list.if_contains("items");
   if (items == nullptr || !items->is_array() || items->as_array().empty() || !items->as_array()[0].is_object()) {
@@ -689,9 +555,9 @@ Result<Observation> Session::observe_running(json::object deployment) {
 /// What the non-secret objects look like: a changed image, size or limit
 /// (a Winston upgrade) is applied even when the snapshot stays the same.
 std::string Session::digest() const {
-  const std::string text = json::serialize(claim_object(o_, spec_, name_)) +
-                           json::serialize(service_object(o_, spec_, name_)) +
-                           json::serialize(deployment_object(o_, spec_, name_, 1, spec_.snapshot_version));
+  const std::string text = json::serialize(claim_manifest(cell_)) +
+                           json::serialize(service_manifest(cell_)) +
+                           json::serialize(deployment_manifest(cell_));
   return sha256_hex(text).substr(0, 16);
 }
 
@@ -704,7 +570,7 @@ Result<Observation> Session::running() {
     WINSTON_TRY_ASSIGN(auto applied, apply_all(wanted));
     return observe_running(std::move(applied));
   }
-  auto live = get(kDeployment);
+  auto live = get(kDeploymentKind);
   if (!live.ok() && live.error().code != ErrorCode::kNotFound) return std::move(live).error();
   // Missing, or changed behind winston's back (scaled, another snapshot): apply again.
   const bool drifted = !live.ok() || int_at(child(*live, "spec"), "replicas", 1) != 1 ||
@@ -719,7 +585,7 @@ Result<Observation> Session::running() {
 
 Result<Observation> Session::stopped() {
   WINSTON_TRY(load_token());
-  auto live = get(kDeployment);
+  auto live = get(kDeploymentKind);
   if (!live.ok() && live.error().code != ErrorCode::kNotFound) return std::move(live).error();
   Observation out{Phase::kStopped, {}, int_at(&ids_, "deployed_version"), "nothing runs", 0ms};
   if (!live.ok()) return out;  // never deployed (or deleted): nothing runs
@@ -744,7 +610,7 @@ Result<Observation> Session::stopped() {
 Result<Observation> Session::deleted() {
   WINSTON_TRY(load_token());
   std::vector<std::string> left;
-  for (const Kind* k : {&kDeployment, &kService, &kSecret, &kClaim}) {
+  for (const KubernetesKind* k : {&kDeploymentKind, &kServiceKind, &kSecretKind, &kClaimKind}) {
     const std::string what = fmt::format("deleting the {}", k->kind);
     auto gone = call("DELETE", *k, true, "propagationPolicy=Foreground", {}, what);
     if (gone.ok()) gone = call("GET", *k, true, {}, {}, fmt::format("reading the {}", k->kind));

@@ -475,8 +475,6 @@ LocalProvisioner::LocalProvisioner(LocalOptions options)
 
 LocalProvisioner::~LocalProvisioner() { shutdown(); }
 
-fs::path LocalProvisioner::cell_dir(const std::string& tenant_id) const { return options_.root / tenant_id; }
-
 Result<fs::path> LocalProvisioner::checked_cell_dir(const std::string& tenant_id) const {
   const bool valid = !tenant_id.empty() && tenant_id.size() <= 128 &&
                      std::all_of(tenant_id.begin(), tenant_id.end(),

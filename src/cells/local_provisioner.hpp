@@ -43,9 +43,6 @@ class LocalProvisioner final : public Provisioner {
   /// Stops every gateway this provisioner started, all at once.
   void shutdown() override;
 
-  /// The cell's directory (<root>/<tenant_id>), for tests and diagnostics.
-  std::filesystem::path cell_dir(const std::string& tenant_id) const;
-
  private:
   struct Child {
     pid_t pid = -1;                // also its process group and session (setsid)

@@ -36,9 +36,6 @@ struct EnvVar {
 /// Every variable the container needs, in a stable order.
 std::vector<EnvVar> remote_cell_environment(const CellSpec& spec);
 
-/// The script itself (for tests that run it with a local Node).
-std::string_view bootstrap_script();
-
 /// The container's command (argv): node -e eval(process.env.WINSTON_CELL_BOOTSTRAP).
 std::vector<std::string> bootstrap_command();
 /// The same as one string, for platforms that take a start command (Railway's startCommand).
