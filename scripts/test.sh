@@ -15,6 +15,8 @@ cmake --build --preset debug -j"$(nproc)"
 # it), so the README's first command cannot break unseen.
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
+# Formatting and clang-tidy on the C++ files changed since .lint-base.
+scripts/lint.sh
 export WINSTON_RELEASE_BINARY=$PWD/build/release/src/winston
 export WINSTON_TEST_REQUIRE_RELEASE=1  # the release-binary tests may not skip themselves here
 
