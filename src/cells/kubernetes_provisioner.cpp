@@ -1,9 +1,9 @@
 #include "cells/kubernetes_provisioner.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -154,36 +154,19 @@ Judgement judge(const json::object& deployment) {
   const std::int64_t updated = int_at(status, "updatedReplicas");
   const std::int64_t available = int_at(status, "availableReplicas");
   const std::int64_t running = int_at(status, "replicas");
-  if (meta != nullptr && meta->contains("deletionTimestamp")) return {Rollout::kWaiting, "the Deployment is being deleted"};
+  if (meta != nullptr && meta->contains("deletionTimestamp"))
+    return {Rollout::kWaiting, "the Deployment is being deleted"};
   if (observed < generation) {
     return {Rollout::kWaiting, fmt::format("waiting for the controller to observe generation {}", generation)};
   }
   if (updated == wanted && available == wanted && (wanted > 0 || running == 0)) return {Rollout::kDone, {}};
   if (auto why = deadline_exceeded(status)) return {Rollout::kFailed, *why};
   if (wanted == 0) return {Rollout::kWaiting, fmt::format("waiting for {} pod(s) to stop", running)};
-  return {Rollout::kWaiting, fmt::format("waiting for the rollout: {} of {} updated, {} available", updated, wanted,
-                                         available)};
+  return {Rollout::kWaiting,
+          fmt::format("waiting for the rollout: {} of {} updated, {} available", updated, wanted, available)};
 }
 
 // ---- one pass -------------------------------------------------------------------
-
-/// The objects' input. The namespace in their metadata is the configured one
-/// even when the ids remember another (ns_, used in the URLs).
-KubernetesCell cell_of(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
-  return KubernetesCell{.name = name,
-                        .namespace_ = o.namespace_,
-                        .tenant_id = spec.tenant_id,
-                        .snapshot_version = spec.snapshot_version,
-                        .environment = remote_cell_environment(spec),
-                        .command = bootstrap_command(),
-                        .image = o.image,
-                        .storage_size = o.storage_size,
-                        .storage_class = o.storage_class,
-                        .cpu_request = o.cpu_request,
-                        .cpu_limit = o.cpu_limit,
-                        .memory_request = o.memory_request,
-                        .memory_limit = o.memory_limit};
-}
 
 /// The Deployment as a watch last showed it.
 struct WatchResult {
@@ -206,7 +189,7 @@ class Session {
     for (const auto& s : {spec_.gateway_token, spec_.api_key}) {
       if (!s.empty()) secrets_.push_back(s);
     }
-    cell_ = cell_of(o_, spec_, name_);
+    cell_ = kubernetes_cell(o_, spec_, name_);
   }
 
   Result<Observation> running();
@@ -229,10 +212,11 @@ class Session {
   std::string url(const KubernetesKind& k, bool named, std::string_view query = {}) const;
   http::BlockingOptions blocking(std::chrono::milliseconds response_timeout) const;
   Result<http::BlockingResponse> send(std::string method, std::string url, std::string body = {},
-                                       std::string_view content_type = {},
-                                       std::function<bool(std::string_view)> on_chunk = {});
-  Result<json::object> call(std::string method, const KubernetesKind& k, bool named, std::string_view query, std::string body,
-                            std::string_view what, std::string_view content_type = "application/apply-patch+yaml");
+                                      std::string_view content_type = {},
+                                      std::function<bool(std::string_view)> on_chunk = {});
+  Result<json::object> call(std::string method, const KubernetesKind& k, bool named, std::string_view query,
+                            std::string body, std::string_view what,
+                            std::string_view content_type = "application/apply-patch+yaml");
   Error failure(const http::BlockingResponse& r, std::string_view what);
 
   Result<json::object> apply(const json::object& object, const KubernetesKind& k);
@@ -254,7 +238,7 @@ class Session {
   ExternalIds& ids_;
   Recorder& recorder_;
   std::string name_, ns_, token_;
-  KubernetesCell cell_;  // what the objects are made of
+  KubernetesCell cell_;               // what the objects are made of
   std::vector<std::string> secrets_;  // scrubbed from every message
   std::optional<std::chrono::milliseconds> throttled_;
 };
@@ -283,8 +267,8 @@ http::BlockingOptions Session::blocking(std::chrono::milliseconds response_timeo
 }
 
 Result<http::BlockingResponse> Session::send(std::string method, std::string url, std::string body,
-                                              std::string_view content_type,
-                                              std::function<bool(std::string_view)> on_chunk) {
+                                             std::string_view content_type,
+                                             std::function<bool(std::string_view)> on_chunk) {
   http::BlockingRequest req;
   req.method = std::move(method);
   req.url = std::move(url);
@@ -308,7 +292,8 @@ Error Session::failure(const http::BlockingResponse& r, std::string_view what) {
   }
   if (r.status == 401) {
     return {ErrorCode::kUnauthenticated,
-            "Kubernetes API rejected the service account token (check the token and its RBAC binding): " + detail, {}};
+            "Kubernetes API rejected the service account token (check the token and its RBAC binding): " + detail,
+            {}};
   }
   if (r.status == 403) {
     return {ErrorCode::kForbidden,
@@ -320,7 +305,8 @@ Error Session::failure(const http::BlockingResponse& r, std::string_view what) {
   if (r.status == 404) return Error::not_found(detail);
   if (r.status == 409) return Error::conflict(detail);
   if (r.status == 400 || r.status == 415 || r.status == 422) {
-    return Error::invalid(status.field.empty() ? "kubernetes" : status.field, "Kubernetes rejected the object: " + detail);
+    return Error::invalid(status.field.empty() ? "kubernetes" : status.field,
+                          "Kubernetes rejected the object: " + detail);
   }
   return Error::unavailable(fmt::format("Kubernetes API answered {}: {}", r.status, detail));
 }
@@ -328,12 +314,15 @@ Error Session::failure(const http::BlockingResponse& r, std::string_view what) {
 Result<json::object> Session::call(std::string method, const KubernetesKind& k, bool named, std::string_view query,
                                    std::string body, std::string_view what, std::string_view content_type) {
   const bool patch = method == "PATCH";
-  WINSTON_TRY_ASSIGN(auto reply, send(std::move(method), url(k, named, query), std::move(body),
-                                      patch ? content_type : ""));
+  WINSTON_TRY_ASSIGN(auto reply,
+                     send(std::move(method), url(k, named, query), std::move(body), patch ? content_type : ""));
   if (reply.status < 200 || reply.status > 299) return failure(reply, what);
   auto object = parse_object(reply.body);
-  if (!object) return Error::unavailable(fmt::format("{}: the Kubernetes API answered {} with a body that is not "
-                                                     "a JSON object", what, reply.status));
+  if (!object)
+    return Error::unavailable(
+        fmt::format("{}: the Kubernetes API answered {} with a body that is not "
+                    "a JSON object",
+                    what, reply.status));
   return std::move(*object);
 }
 
@@ -360,8 +349,7 @@ Result<json::object> Session::apply_all(const std::string& digest) {
   WINSTON_TRY(apply(secret_manifest(cell_), kSecretKind));
   WINSTON_TRY(ensure_claim());
   WINSTON_TRY(apply(service_manifest(cell_), kServiceKind));
-  WINSTON_TRY_ASSIGN(auto deployment,
-                     apply(deployment_manifest(cell_), kDeploymentKind));
+  WINSTON_TRY_ASSIGN(auto deployment, apply(deployment_manifest(cell_), kDeploymentKind));
   const auto* meta = child(deployment, "metadata");
   ids_["generation"] = int_at(meta, "generation");
   ids_["resource_version"] = string_at(meta, "resourceVersion");
@@ -402,8 +390,9 @@ Status Session::resize_claim(const json::object& live) {
   auto& claim = resized["spec"].as_object();
   claim.erase("storageClassName");
   if (const std::string cls = string_at(spec, "storageClassName"); !cls.empty()) claim["storageClassName"] = cls;
-  WINSTON_TRY_ASSIGN(auto reply, send("PATCH", url(kClaimKind, true, fmt::format("fieldManager={}&force=true", kFieldManager)),
-                                      json::serialize(resized), "application/apply-patch+yaml"));
+  WINSTON_TRY_ASSIGN(auto reply,
+                     send("PATCH", url(kClaimKind, true, fmt::format("fieldManager={}&force=true", kFieldManager)),
+                          json::serialize(resized), "application/apply-patch+yaml"));
   if (reply.status == 403 || reply.status == 422) {
     warn_storage(fmt::format("storage_size {} -> {} ({})", live_size, o_.storage_size,
                              redact(describe_status(reply.status, reply.body).text, secrets_)));
@@ -415,13 +404,13 @@ Status Session::resize_claim(const json::object& live) {
 }
 
 void Session::warn_storage(const std::string& difference) {
-  const std::string message =
-      fmt::format("storage settings can't change on an existing claim: {} on {}/{} (delete and re-provision the "
-                  "cell to change them); the cell's other updates are applied",
-                  difference, ns_, name_);
+  const std::string message = fmt::format(
+      "storage settings can't change on an existing claim: {} on {}/{} (delete and re-provision the "
+      "cell to change them); the cell's other updates are applied",
+      difference, ns_, name_);
   recorder_.note("warning", message);
-  log::warn("cells.storage_unchanged", {{"instance_id", spec_.instance_id}, {"claim", ns_ + "/" + name_},
-                                        {"message", message}});
+  log::warn("cells.storage_unchanged",
+            {{"instance_id", spec_.instance_id}, {"claim", ns_ + "/" + name_}, {"message", message}});
 }
 
 /// Changes only spec.replicas (a merge patch), so the pod template, and with
@@ -443,7 +432,7 @@ struct WatchProgress {
 bool take_event(std::string_view line, WatchResult& seen, const Settled& settled, WatchProgress& progress) {
   auto event = parse_object(line);
   const auto* object = event ? child(*event, "object") : nullptr;
-  if (object == nullptr) {
+  if (!event || object == nullptr) {
     progress.broken = Error::unavailable("watching the Deployment: an event that is not a JSON object");
     return false;
   }
@@ -451,8 +440,8 @@ bool take_event(std::string_view line, WatchResult& seen, const Settled& settled
   if (type == "ERROR") {
     progress.gone = int_at(object, "code") == 410;
     if (!progress.gone) {
-      progress.broken = Error::unavailable("watching the Deployment: " +
-                                           describe_status(0, json::serialize(*object)).text);
+      progress.broken =
+          Error::unavailable("watching the Deployment: " + describe_status(0, json::serialize(*object)).text);
     }
     return false;
   }
@@ -463,9 +452,9 @@ bool take_event(std::string_view line, WatchResult& seen, const Settled& settled
 }
 
 Result<WatchProgress> Session::watch_once(WatchResult& seen, std::chrono::seconds timeout, const Settled& settled) {
-  const std::string query = fmt::format("watch=1&fieldSelector=metadata.name%3D{}&resourceVersion={}&timeoutSeconds={}",
-                                        name_, string_at(child(seen.object, "metadata"), "resourceVersion"),
-                                        timeout.count());
+  const std::string query =
+      fmt::format("watch=1&fieldSelector=metadata.name%3D{}&resourceVersion={}&timeoutSeconds={}", name_,
+                  string_at(child(seen.object, "metadata"), "resourceVersion"), timeout.count());
   WatchProgress progress;
   std::string line, raw;  // raw: the start of the body, in case the answer is an error
   auto on_chunk = [&](std::string_view piece) {
@@ -529,8 +518,11 @@ Result<Observation> Session::observe_running(json::object deployment) {
     if (seen.deleted) {
       ids_.erase("applied_version");
       WINSTON_TRY(recorder_.save(ids_));
-      return Observation{Phase::kProgressing, {}, int_at(&ids_, "deployed_version"),
-                         "the Deployment was deleted; applying it again", 0ms};
+      return Observation{Phase::kProgressing,
+                         {},
+                         int_at(&ids_, "deployed_version"),
+                         "the Deployment was deleted; applying it again",
+                         0ms};
     }
     deployment = std::move(seen.object);
   }
@@ -543,7 +535,8 @@ Result<Observation> Session::observe_running(json::object deployment) {
     out.message = fmt::format("deployment {}/{} did not become ready: {}", ns_, name_, verdict.message);
     recorder_.note("failed", out.message);
   } else if (verdict.state == Rollout::kDone && running == spec_.snapshot_version) {
-    if (int_at(&ids_, "deployed_version") != running) recorder_.note("ready", fmt::format("snapshot v{} is ready", running));
+    if (int_at(&ids_, "deployed_version") != running)
+      recorder_.note("ready", fmt::format("snapshot v{} is ready", running));
     WINSTON_TRY(remember("deployed_version", json::value(running)));
     out = Observation{Phase::kReady, fmt::format("http://{}.{}.svc:{}", name_, ns_, kGatewayPort), running, {}, 0ms};
   } else if (verdict.state == Rollout::kDone) {
@@ -555,8 +548,7 @@ Result<Observation> Session::observe_running(json::object deployment) {
 /// What the non-secret objects look like: a changed image, size or limit
 /// (a Winston upgrade) is applied even when the snapshot stays the same.
 std::string Session::digest() const {
-  const std::string text = json::serialize(claim_manifest(cell_)) +
-                           json::serialize(service_manifest(cell_)) +
+  const std::string text = json::serialize(claim_manifest(cell_)) + json::serialize(service_manifest(cell_)) +
                            json::serialize(deployment_manifest(cell_));
   return sha256_hex(text).substr(0, 16);
 }
@@ -573,8 +565,8 @@ Result<Observation> Session::running() {
   auto live = get(kDeploymentKind);
   if (!live.ok() && live.error().code != ErrorCode::kNotFound) return std::move(live).error();
   // Missing, or changed behind winston's back (scaled, another snapshot): apply again.
-  const bool drifted = !live.ok() || int_at(child(*live, "spec"), "replicas", 1) != 1 ||
-                       snapshot_of(*live) != spec_.snapshot_version;
+  const bool drifted =
+      !live.ok() || int_at(child(*live, "spec"), "replicas", 1) != 1 || snapshot_of(*live) != spec_.snapshot_version;
   if (drifted) {
     recorder_.note("apply", "the Deployment is missing or was changed; applying it again");
     WINSTON_TRY_ASSIGN(auto applied, apply_all(wanted));
@@ -614,12 +606,14 @@ Result<Observation> Session::deleted() {
     const std::string what = fmt::format("deleting the {}", k->kind);
     auto gone = call("DELETE", *k, true, "propagationPolicy=Foreground", {}, what);
     if (gone.ok()) gone = call("GET", *k, true, {}, {}, fmt::format("reading the {}", k->kind));
-    if (gone.ok()) left.emplace_back(k->kind);  // still there: finalizers are running
-    else if (gone.error().code != ErrorCode::kNotFound) return std::move(gone).error();
+    if (gone.ok())
+      left.emplace_back(k->kind);  // still there: finalizers are running
+    else if (gone.error().code != ErrorCode::kNotFound)
+      return std::move(gone).error();
   }
   if (!left.empty()) {
-    return Observation{Phase::kProgressing, {}, 0, fmt::format("waiting for {} to be deleted", fmt::join(left, ", ")),
-                       kSettleRecheck};
+    return Observation{
+        Phase::kProgressing, {}, 0, fmt::format("waiting for {} to be deleted", fmt::join(left, ", ")), kSettleRecheck};
   }
   if (!ids_.empty()) {
     recorder_.note("deleted", fmt::format("deleted {}/{}", ns_, name_));
@@ -630,6 +624,24 @@ Result<Observation> Session::deleted() {
 }
 
 }  // namespace
+
+/// The objects' input. The namespace in their metadata is the configured one
+/// even when the ids remember another (ns_, used in the URLs).
+KubernetesCell kubernetes_cell(const KubernetesOptions& o, const CellSpec& spec, const std::string& name) {
+  return KubernetesCell{.name = name,
+                        .namespace_ = o.namespace_,
+                        .tenant_id = spec.tenant_id,
+                        .snapshot_version = spec.snapshot_version,
+                        .environment = remote_cell_environment(spec),
+                        .command = bootstrap_command(),
+                        .image = o.image,
+                        .storage_size = o.storage_size,
+                        .storage_class = o.storage_class,
+                        .cpu_request = o.cpu_request,
+                        .cpu_limit = o.cpu_limit,
+                        .memory_request = o.memory_request,
+                        .memory_limit = o.memory_limit};
+}
 
 Result<KubernetesOptions> KubernetesOptions::in_cluster(const std::filesystem::path& service_account_dir) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");

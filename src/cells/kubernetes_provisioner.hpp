@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "cells/kubernetes_manifests.hpp"
 #include "cells/port.hpp"
 #include "cells/remote_cell.hpp"
 
@@ -38,9 +39,13 @@ struct KubernetesOptions {
   /// The options of a pod running in the cluster: the service account's
   /// token, ca.crt and namespace under `service_account_dir`, the API server
   /// from KUBERNETES_SERVICE_HOST/_PORT. kUnavailable when not in a cluster.
-  static Result<KubernetesOptions> in_cluster(const std::filesystem::path& service_account_dir =
-                                                  std::filesystem::path(kServiceAccountDir));
+  static Result<KubernetesOptions> in_cluster(
+      const std::filesystem::path& service_account_dir = std::filesystem::path(kServiceAccountDir));
 };
+
+/// The input of the cell's objects (kubernetes_manifests.hpp): the spec's
+/// environment and the configured image, storage and limits, named `name`.
+KubernetesCell kubernetes_cell(const KubernetesOptions& o, const CellSpec& spec, const std::string& name);
 
 class KubernetesProvisioner final : public Provisioner {
  public:

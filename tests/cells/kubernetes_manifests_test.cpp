@@ -40,26 +40,13 @@ KubernetesCell golden_cell() {
                       .gateway_token = "gw-token-example",
                       .api_key = "wsk_example",
                       .proxy_url = "http://winston.winston.svc:8081"};
-  auto environment = remote_cell_environment(spec);
+  auto cell = kubernetes_cell(KubernetesOptions{}, spec, resource_name(spec));
   // The script is pinned by its own file (templates/cell/bootstrap.js);
   // inlined here, it would bury the objects under 4 KB of escaped JavaScript.
-  for (auto& var : environment) {
+  for (auto& var : cell.environment) {
     if (var.name == "WINSTON_CELL_BOOTSTRAP") var.value = "<templates/cell/bootstrap.js>";
   }
-  const KubernetesOptions defaults;
-  return KubernetesCell{.name = resource_name(spec),
-                        .namespace_ = defaults.namespace_,
-                        .tenant_id = spec.tenant_id,
-                        .snapshot_version = spec.snapshot_version,
-                        .environment = std::move(environment),
-                        .command = bootstrap_command(),
-                        .image = defaults.image,
-                        .storage_size = defaults.storage_size,
-                        .storage_class = defaults.storage_class,
-                        .cpu_request = defaults.cpu_request,
-                        .cpu_limit = defaults.cpu_limit,
-                        .memory_request = defaults.memory_request,
-                        .memory_limit = defaults.memory_limit};
+  return cell;
 }
 
 bool updating() {
